@@ -1,0 +1,49 @@
+"""Shared fixtures: small ground truths and tiny configs so the suite stays fast on 2 cores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+
+from inret_engine.data.geometry import Normalization, ShapeGeometry
+from inret_engine.data.loading import normalize
+from inret_engine.data.sampling import GroundTruth, sample_ground_truth
+from inret_engine.fields import HashGridConfig, MLPConfig, OctreeConfig, TriplaneConfig
+
+TINY_CONFIGS = {
+    "hash": HashGridConfig(log2_table=10, max_res=64, hidden_dim=32),
+    "octree": OctreeConfig(max_level=4, hidden_dim=32),
+    "triplane": TriplaneConfig(resolutions=(32,), hidden_dim=32),
+    "mlp": MLPConfig(hidden_dim=32, hidden_layers=2),
+}
+
+
+def dataset_root() -> Path:
+    """Where real datasets live: $INRET_DATASETS, else ../shared/datasets beside the checkout."""
+    env = os.environ.get("INRET_DATASETS")
+    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def geometry_of(mesh: trimesh.Trimesh) -> ShapeGeometry:
+    raw = ShapeGeometry(vertices=np.asarray(mesh.vertices, dtype=np.float64),
+                        faces=np.asarray(mesh.faces, dtype=np.int64), normalization=Normalization.identity())
+    return normalize(raw)
+
+
+def small_gt(mesh: trimesh.Trimesh, seed: int = 0) -> GroundTruth:
+    return sample_ground_truth(geometry_of(mesh), n_uniform=4000, n_surface=2000, n_near=6000,
+                               n_eval_surface=2000, seed=seed)
+
+
+@pytest.fixture(scope="session")
+def sphere_gt() -> GroundTruth:
+    return small_gt(trimesh.creation.icosphere(subdivisions=3, radius=1.0))
+
+
+@pytest.fixture(scope="session")
+def box_gt() -> GroundTruth:
+    return small_gt(trimesh.creation.box(extents=(1.0, 0.6, 0.4)))
