@@ -1,0 +1,206 @@
+"""Building a store: resolve sources, sample ground truth, fit INRs in batches, save.
+
+The build is resumable by construction: a shape whose ground truth is in the store is
+not sampled again, and an INR whose (shape, config, function) row exists is not fitted
+again, so re-running after a crash (even ``kill -9``) completes the store. Long work is
+a generator of :class:`BuildEvent` records that a CLI or a GUI worker turns into
+progress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .data.datasets import discover_shapes
+from .data.demo_shapes import DEMO_CATEGORIES, demo_catalog, demo_mesh
+from .data.geometry import Normalization, ShapeGeometry, ShapeLoadError
+from .data.loading import load_shape, normalize
+from .data.sampling import sample_ground_truth
+from .fields import FieldConfig, default_config
+from .fit import FitSettings, fit, measure_quality
+from .functions import ImplicitFunction
+from .store import ShapeINR, ShapeRecord, Store
+
+DEMO = "demo"
+DEMO_PER_CATEGORY = 6
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceShape:
+    """A shape to put in a store, not loaded yet."""
+
+    shape_id: str
+    name: str
+    category: str
+    split: str
+    source: str
+    load: Callable[[], ShapeGeometry]
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildOptions:
+    """What to build; mirrors ``inret build-store``'s flags."""
+
+    archs: tuple[str, ...] = ("hash", "octree", "triplane", "mlp")
+    functions: tuple[ImplicitFunction, ...] = tuple(ImplicitFunction)
+    splits: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+    per_category: int | None = None
+    steps: int | None = None
+    batch: int = 16
+    seed: int = 0
+    align: bool = False
+    configs: tuple[FieldConfig, ...] | None = None  # overrides ``archs`` with explicit configs
+
+    def field_configs(self) -> list[FieldConfig]:
+        return list(self.configs) if self.configs else [default_config(a) for a in self.archs]
+
+
+@dataclasses.dataclass
+class BuildEvent:
+    """Progress of a build stage (``sampling`` or ``fitting``), or a note (``skip``, ``done``)."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclasses.dataclass
+class BuildSummary:
+    added: int = 0
+    existing: int = 0
+    skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+
+def resolve_sources(source: str | Path, *, splits: Sequence[str] | None = None,
+                    categories: Sequence[str] | None = None,
+                    per_category: int | None = None) -> list[SourceShape]:
+    """Shapes named by ``source``: ``"demo"``, a dataset folder, or one mesh / point-cloud file."""
+    if str(source) == DEMO:
+        return _demo_sources(splits, categories, per_category)
+    out = []
+    for s in discover_shapes(Path(source), splits=splits, categories=categories, per_category=per_category):
+        out.append(SourceShape(shape_id=s.shape_id, name=s.name, category=s.category, split=s.split,
+                               source=str(s.path), load=(lambda p=s.path: load_shape(p))))
+    return out
+
+
+def demo_split(index: int) -> str:
+    """Every third demo instance is a test shape."""
+    return "test" if index % 3 == 2 else "train"
+
+
+def _demo_sources(splits, categories, per_category) -> list[SourceShape]:
+    n = per_category or DEMO_PER_CATEGORY
+    wanted = {c.lower() for c in categories} if categories else None
+    if wanted and not wanted <= set(DEMO_CATEGORIES):
+        raise ValueError(f"unknown demo categories {sorted(wanted - set(DEMO_CATEGORIES))}; "
+                         f"available: {', '.join(DEMO_CATEGORIES)}")
+    out = []
+    for category, name in demo_catalog(n):
+        index = int(name.rsplit("_", 1)[1])
+        split = demo_split(index)
+        if (wanted and category not in wanted) or (splits and split not in splits):
+            continue
+        out.append(SourceShape(shape_id=f"demo/{name}", name=name, category=category, split=split,
+                               source=f"demo:{name}", load=lambda c=category, i=index: _demo_geometry(c, i)))
+    if not out:
+        raise ValueError("no demo shapes match the split/category filters")
+    return out
+
+
+def _demo_geometry(category: str, index: int) -> ShapeGeometry:
+    mesh = demo_mesh(category, index)
+    return ShapeGeometry(vertices=np.asarray(mesh.vertices, dtype=np.float64),
+                         faces=np.asarray(mesh.faces, dtype=np.int64), normalization=Normalization.identity())
+
+
+def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOptions = BuildOptions(),
+                summary: BuildSummary | None = None) -> Iterator[BuildEvent]:
+    """Add every missing ground truth and INR of ``sources`` to ``store``; yields progress."""
+    summary = summary if summary is not None else BuildSummary()
+    start = time.perf_counter()
+    yield from _sample_shapes(store, sources, options, summary)
+    shapes = [store.catalog.shape(s.shape_id) for s in sources]
+    shapes = [s for s in shapes if s is not None]
+    jobs = _pending_jobs(store, shapes, options, summary)
+    total = sum(len(batch) for _, _, batch in jobs)
+    done = 0
+    yield BuildEvent("fitting", 0, total)
+    for config, function, batch in jobs:
+        for event in _fit_batch(store, config, function, batch, options):
+            if event.field is not None:
+                done += len(batch)
+                summary.added += len(batch)
+                yield BuildEvent("fitting", done, total, f"{config.kind} {function.value}")
+            else:
+                frac = event.step / event.total
+                yield BuildEvent("fitting", done + int(frac * len(batch) * 0.99), total,
+                                 f"{config.kind} {function.value} loss {event.loss:.4f}")
+    summary.seconds = time.perf_counter() - start
+    summary.skipped = store.catalog.skipped()
+    yield BuildEvent("done", total, total, f"{summary.added} INRs added")
+
+
+def _sample_shapes(store: Store, sources, options, summary) -> Iterator[BuildEvent]:
+    todo = [s for s in sources if store.catalog.shape(s.shape_id) is None]
+    yield BuildEvent("sampling", 0, len(todo))
+    for k, src in enumerate(todo, 1):
+        try:
+            geom = normalize(src.load(), align=options.align)
+            gt = sample_ground_truth(geom, seed=options.seed)
+        except (ShapeLoadError, ValueError, MemoryError) as exc:
+            store.catalog.add_skipped(src.source, str(exc))
+            yield BuildEvent("skip", k, len(todo), f"{src.source}: {exc}")
+            continue
+        store.add_shape(shape_id=src.shape_id, name=src.name, category=src.category, split=src.split,
+                        source=src.source, gt=gt, normalization=geom.normalization.to_dict(),
+                        is_point_cloud=geom.is_point_cloud)
+        yield BuildEvent("sampling", k, len(todo), src.name)
+
+
+def _pending_jobs(store: Store, shapes: list[ShapeRecord], options: BuildOptions, summary: BuildSummary):
+    jobs = []
+    for config in options.field_configs():
+        for function in options.functions:
+            todo = []
+            for shape in shapes:
+                if store.catalog.has_inr(shape.shape_id, config.config_id, function.value):
+                    summary.existing += 1
+                elif shape.kind == "points" and function.is_signed:
+                    store.catalog.add_skipped(f"{shape.source} [{function.value}]",
+                                              "a point cloud gives no inside/outside: only UDF INRs are fitted")
+                else:
+                    todo.append(shape)
+            for i in range(0, len(todo), options.batch):
+                jobs.append((config, function, todo[i:i + options.batch]))
+    return jobs
+
+
+def _fit_batch(store: Store, config: FieldConfig, function: ImplicitFunction, shapes: list[ShapeRecord],
+               options: BuildOptions):
+    gts = [store.ground_truth(s.shape_id) for s in shapes]
+    settings = FitSettings(steps=options.steps, seed=options.seed)
+    start = time.perf_counter()
+    for event in fit(config, function, gts, [s.shape_id for s in shapes], settings):
+        if event.field is None:
+            yield event
+            continue
+        seconds = (time.perf_counter() - start) / len(shapes)
+        quality = measure_quality(event.field, function, gts)
+        for i, (shape, q) in enumerate(zip(shapes, quality)):
+            inr = ShapeINR(config=config, function=function, tensors=event.field.inr_tensors(i),
+                           labels={"name": shape.name, "category": shape.category, "split": shape.split,
+                                   "shape_id": shape.shape_id, "source": shape.source},
+                           normalization=shape.normalization,
+                           fit={"steps": event.total, "seed": options.seed, "chamfer": q.chamfer,
+                                "iou": q.iou, "loss": event.loss})
+            store.add_inr(inr, shape=shape, chamfer=q.chamfer, iou=q.iou, fit_seconds=seconds)
+        yield event

@@ -1,0 +1,69 @@
+"""``inret build-store``: fit INRs of a dataset, a single file or the demo shapes into a store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from ..build import BuildOptions, BuildSummary, build_store, resolve_sources
+from ..fields import parse_architectures
+from ..functions import parse_functions
+from ..store import Store
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("build-store", help="fit INRs into a store (resumable)",
+                       description="Fit INRs of SOURCE into STORE. Re-running skips what is already there, "
+                                   "so an interrupted build resumes where it stopped.")
+    p.add_argument("source", help="dataset folder, mesh / point-cloud file, or 'demo'")
+    p.add_argument("--out", required=True, help="store folder (created if missing)")
+    p.add_argument("--arch", default="hash,octree,triplane,mlp", help="architectures (default: all four)")
+    p.add_argument("--function", default="sdf,udf,occ", help="implicit functions (default: all three)")
+    p.add_argument("--split", default=None, help="splits to take, e.g. train,test")
+    p.add_argument("--categories", default=None, help="categories to take, e.g. Car,Jet")
+    p.add_argument("--per-category", type=int, default=None, help="first N shapes of each category")
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default per architecture)")
+    p.add_argument("--batch", type=int, default=16, help="INRs fitted together (default 16)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--align", action="store_true", help="PCA-align shapes before fitting")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    return tuple(t.strip() for t in text.split(",") if t.strip()) if text else None
+
+
+def run(args: argparse.Namespace) -> int:
+    options = BuildOptions(archs=tuple(parse_architectures(args.arch)),
+                           functions=tuple(parse_functions(args.function)), splits=_split(args.split),
+                           categories=_split(args.categories), per_category=args.per_category,
+                           steps=args.steps, batch=args.batch, seed=args.seed, align=args.align)
+    if args.batch < 1 or (args.steps is not None and args.steps < 1):
+        raise ValueError("--batch and --steps must be positive")
+    sources = resolve_sources(args.source, splits=options.splits, categories=options.categories,
+                              per_category=options.per_category)
+    summary = BuildSummary()
+    bars: dict[str, tqdm] = {}
+    with Store.create(args.out) as store:
+        for event in build_store(store, sources, options, summary):
+            if event.stage == "skip":
+                tqdm.write(f"skipped {event.message}", file=sys.stderr)
+            if args.quiet or event.stage not in ("sampling", "fitting"):
+                continue
+            bar = bars.get(event.stage)
+            if bar is None:
+                bar = bars[event.stage] = tqdm(total=event.total, desc=event.stage, unit="shape"
+                                               if event.stage == "sampling" else "INR", file=sys.stderr)
+            bar.n = event.done
+            bar.set_postfix_str(event.message, refresh=False)
+            bar.refresh()
+        for bar in bars.values():
+            bar.close()
+    print(f"{summary.added} INRs added, {summary.existing} already present, "
+          f"{len(summary.skipped)} skipped, {summary.seconds:.1f} s -> {args.out}")
+    for source, reason in summary.skipped:
+        print(f"  skipped {source}: {reason}")
+    return 0

@@ -1,0 +1,182 @@
+"""An INR store: a folder holding ``catalog.sqlite``, ``inrs/*.inr`` and ``shapes/*.npz``.
+
+Layout::
+
+    STORE/
+      catalog.sqlite        shapes, INRs (labels, checksums, fit quality), skipped sources
+      inrs/<id>.inr         one safetensors file per INR
+      shapes/<key>.npz      ground-truth samples per shape (reused by every INR of it)
+      cache/                embeddings, indices, thumbnails, keyed by encoder checksum
+
+Writes are atomic (temp file + rename, one SQLite transaction per row). Opening a
+store removes what a crash can leave behind: temp files, and files no row names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..data.sampling import GroundTruth
+from .atomic import atomic_write_bytes, remove_stale_temps
+from .catalog import Catalog, InrRecord, ShapeRecord
+from .shape_inr import ShapeINR, load_shape_inr, save_shape_inr
+
+CATALOG = "catalog.sqlite"
+
+
+class StoreError(ValueError):
+    """A folder is not a usable store."""
+
+
+class Store:
+    """Open with :meth:`open` (existing) or :meth:`create` (new or existing)."""
+
+    def __init__(self, root: Path, catalog: Catalog):
+        self.root = Path(root)
+        self.catalog = catalog
+
+    # --- opening -----------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path) -> "Store":
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root} exists and is not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in ("inrs", "shapes", "cache"):
+            (root / sub).mkdir(exist_ok=True)
+        return cls._open(root)
+
+    @classmethod
+    def open(cls, root: Path) -> "Store":
+        root = Path(root)
+        if not (root / CATALOG).is_file():
+            raise StoreError(f"{root} is not an INR store (no {CATALOG}); build one with `inret build-store`")
+        return cls._open(root)
+
+    @classmethod
+    def _open(cls, root: Path) -> "Store":
+        store = cls(root, Catalog(root / CATALOG))
+        store.recover()
+        return store
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def recover(self) -> dict[str, int]:
+        """Bring the folder back in line with the catalog after a crash.
+
+        Removes temp files, ``.inr`` / ``.npz`` files that no row names, and rows whose
+        file is gone. Returns counts of what was removed.
+        """
+        removed = Counter()
+        for sub in ("inrs", "shapes", "cache"):
+            folder = self.root / sub
+            folder.mkdir(exist_ok=True)
+            removed["temps"] += remove_stale_temps(folder)
+        known_inrs = {r.file for r in self.catalog.inrs()}
+        for path in (self.root / "inrs").glob("*.inr"):
+            if f"inrs/{path.name}" not in known_inrs:
+                path.unlink()
+                removed["orphan_inrs"] += 1
+        for rec in self.catalog.inrs():
+            if not (self.root / rec.file).is_file():
+                self.catalog.remove_inr(rec.id)
+                removed["missing_inrs"] += 1
+        known_shapes = {s.gt_file for s in self.catalog.shapes()}
+        for path in (self.root / "shapes").glob("*.npz"):
+            if f"shapes/{path.name}" not in known_shapes:
+                path.unlink()
+                removed["orphan_shapes"] += 1
+        for shape in self.catalog.shapes():
+            if not (self.root / shape.gt_file).is_file() and not self.catalog.inrs(shape_id=shape.shape_id):
+                self.catalog.remove_shape(shape.shape_id)
+                removed["missing_shapes"] += 1
+        return dict(removed)
+
+    # --- shapes ------------------------------------------------------------------------
+    def add_shape(self, *, shape_id: str, name: str, category: str, split: str, source: str,
+                  gt: GroundTruth, normalization: dict, is_point_cloud: bool) -> ShapeRecord:
+        """Save a shape's ground truth (atomically), then its catalog row."""
+        buf = io.BytesIO()
+        np.savez(buf, **gt.to_arrays())
+        data = buf.getvalue()
+        rel = f"shapes/{file_key(shape_id)}.npz"
+        atomic_write_bytes(self.root / rel, data)
+        rec = ShapeRecord(shape_id=shape_id, name=name, category=category, split=split, source=source,
+                          kind="points" if is_point_cloud else "mesh", normalization=normalization,
+                          gt_file=rel, gt_sha256=hashlib.sha256(data).hexdigest())
+        self.catalog.add_shape(rec)
+        return rec
+
+    def ground_truth(self, shape_id: str) -> GroundTruth:
+        rec = self.catalog.shape(shape_id)
+        if rec is None:
+            raise KeyError(f"no shape {shape_id!r} in {self.root}")
+        with np.load(self.root / rec.gt_file, allow_pickle=False) as data:
+            return GroundTruth.from_arrays({k: data[k] for k in data.files})
+
+    # --- INRs --------------------------------------------------------------------------
+    def add_inr(self, inr: ShapeINR, *, shape: ShapeRecord, chamfer: float | None = None,
+                iou: float | None = None, fit_seconds: float | None = None) -> InrRecord:
+        """Write the INR file, then commit its row (one transaction)."""
+        rel = f"inrs/{file_key(shape.shape_id)}.{inr.config.config_id}.{inr.function.value}.inr"
+        sha = save_shape_inr(self.root / rel, inr)
+        return self.catalog.add_inr(
+            shape_id=shape.shape_id, name=shape.name, category=shape.category, split=shape.split,
+            arch=inr.config.kind, config_id=inr.config.config_id, function=inr.function.value, file=rel,
+            sha256=sha, chamfer=_finite_or_none(chamfer), iou=iou, fit_seconds=fit_seconds)
+
+    def records(self, **filters) -> list[InrRecord]:
+        """Catalog rows, filtered by ``arch``, ``function``, ``category``, ``split``, ``shape_id``."""
+        return self.catalog.inrs(**filters)
+
+    def load(self, record: InrRecord | int) -> ShapeINR:
+        """Load and validate one INR file."""
+        if not isinstance(record, InrRecord):
+            record = self.catalog.inr(record)
+        return load_shape_inr(self.root / record.file)
+
+    def summary(self) -> dict:
+        """Counts by architecture / function / category / split, and mean fit quality per arch x function."""
+        recs = self.records()
+        quality: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        ious: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for r in recs:
+            if r.chamfer is not None:
+                quality[r.arch][r.function].append(r.chamfer)
+            if r.iou is not None:
+                ious[r.arch][r.function].append(r.iou)
+        return {
+            "store": str(self.root),
+            "inrs": len(recs),
+            "shapes": len(self.catalog.shapes()),
+            "by_arch": dict(Counter(r.arch for r in recs)),
+            "by_function": dict(Counter(r.function for r in recs)),
+            "by_category": dict(sorted(Counter(r.category for r in recs).items())),
+            "by_split": dict(Counter(r.split for r in recs)),
+            "mean_chamfer": {a: {f: float(np.mean(v)) for f, v in fs.items()} for a, fs in quality.items()},
+            "mean_iou": {a: {f: float(np.mean(v)) for f, v in fs.items()} for a, fs in ious.items()},
+            "skipped": [{"source": s, "reason": r} for s, r in self.catalog.skipped()],
+        }
+
+
+def file_key(shape_id: str) -> str:
+    """A file-name-safe, collision-free key for a shape id."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", shape_id).strip("._")[:80]
+    return f"{safe}-{hashlib.sha256(shape_id.encode()).hexdigest()[:8]}"
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)

@@ -1,0 +1,89 @@
+"""The store: add, list, filter, load, and recovery from what a crash leaves behind."""
+
+import sqlite3
+
+import pytest
+import torch
+
+from inret_engine.fields import Field
+from inret_engine.functions import ImplicitFunction
+from inret_engine.store import InrFileError, ShapeINR, Store, StoreError
+
+from ..conftest import TINY_CONFIGS
+
+
+def _add(store, gt, shape_id="s/a", kind="hash", function=ImplicitFunction.SDF, category="box"):
+    shape = store.add_shape(shape_id=shape_id, name=shape_id.split("/")[-1], category=category, split="test",
+                            source=f"file:{shape_id}", gt=gt, normalization={"scale": 1.0},
+                            is_point_cloud=False)
+    config = TINY_CONFIGS[kind]
+    field = Field.create(config, 1, surfaces=[gt.surface])
+    inr = ShapeINR(config=config, function=function, tensors=field.inr_tensors(0),
+                   labels={"name": shape.name, "category": category})
+    return store.add_inr(inr, shape=shape, chamfer=0.01, iou=0.9, fit_seconds=0.5), field
+
+
+def test_add_list_filter_load(tmp_path, box_gt):
+    with Store.create(tmp_path / "S") as store:
+        rec, field = _add(store, box_gt)
+        _add(store, box_gt, shape_id="s/b", kind="octree", function=ImplicitFunction.UDF, category="cup")
+        assert [r.arch for r in store.records()] == ["hash", "octree"]
+        assert [r.name for r in store.records(function="udf")] == ["b"]
+        assert store.records(category="nothing") == []
+        loaded = store.load(rec.id)
+        assert loaded.function is ImplicitFunction.SDF and loaded.labels["category"] == "box"
+        x = torch.rand(1, 32, 3) * 2 - 1
+        assert torch.allclose(loaded.to_field()(x), field(x), atol=1e-6)
+        gt = store.ground_truth("s/a")
+        assert gt.points.shape == box_gt.points.shape
+        summary = store.summary()
+        assert summary["inrs"] == 2 and summary["by_arch"] == {"hash": 1, "octree": 1}
+        assert summary["mean_chamfer"]["hash"]["sdf"] == pytest.approx(0.01)
+
+
+def test_reopen_and_duplicate_rows_refused(tmp_path, box_gt):
+    with Store.create(tmp_path / "S") as store:
+        _add(store, box_gt)
+        with pytest.raises(sqlite3.IntegrityError):
+            _add(store, box_gt)
+    with Store.open(tmp_path / "S") as store:
+        assert len(store.records()) == 1
+
+
+def test_open_refuses_a_folder_that_is_not_a_store(tmp_path):
+    with pytest.raises(StoreError, match="not an INR store"):
+        Store.open(tmp_path)
+
+
+def test_recover_removes_orphans_and_temps(tmp_path, box_gt):
+    root = tmp_path / "S"
+    with Store.create(root) as store:
+        rec, _ = _add(store, box_gt)
+    (root / "inrs" / "orphan.inr").write_bytes(b"half a file")
+    (root / "inrs" / ".x.inr.123.tmp").write_bytes(b"crashed write")
+    (root / "shapes" / "orphan.npz").write_bytes(b"x")
+    with Store.open(root) as store:
+        assert [p.name for p in (root / "inrs").iterdir()] == [rec.file.split("/")[1]]
+        assert not (root / "shapes" / "orphan.npz").exists()
+        assert len(store.records()) == 1
+
+
+def test_a_corrupted_inr_in_a_store_is_refused_by_name(tmp_path, box_gt):
+    with Store.create(tmp_path / "S") as store:
+        rec, _ = _add(store, box_gt)
+        path = store.root / rec.file
+        data = bytearray(path.read_bytes())
+        path.write_bytes(bytes(data[: len(data) // 2]))
+        with pytest.raises(InrFileError, match=path.name):
+            store.load(rec)
+
+
+def test_a_file_whose_tensors_disagree_with_its_header_is_refused(tmp_path, box_gt):
+    from inret_engine.store.inr_file import write_inr
+    config = TINY_CONFIGS["hash"]
+    tensors = Field.create(config, 1).inr_tensors(0)
+    tensors["grid.table"] = tensors["grid.table"][:, :10]
+    write_inr(tmp_path / "bad.inr", {"arch": config.to_dict(), "function": "sdf"}, tensors)
+    from inret_engine.store import load_shape_inr
+    with pytest.raises(InrFileError, match="grid.table"):
+        load_shape_inr(tmp_path / "bad.inr")

@@ -1,0 +1,129 @@
+"""The ``inret`` command end to end: build-store (with kill -9 and resume), info, bench."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from inret_engine.cli.main import main
+from inret_engine.store import Store
+
+from .conftest import dataset_root
+
+FAST = ["--arch", "triplane", "--steps", "30", "--quiet"]
+
+
+def test_build_store_from_demo_then_info(tmp_path, capsys):
+    out = tmp_path / "S"
+    rc = main(["build-store", "demo", "--out", str(out), "--categories", "chair,mug", "--per-category", "1",
+               "--function", "sdf,udf", *FAST])
+    assert rc == 0
+    assert "4 INRs added" in capsys.readouterr().out
+    # Re-running adds nothing: everything is already there.
+    assert main(["build-store", "demo", "--out", str(out), "--categories", "chair,mug", "--per-category", "1",
+                 "--function", "sdf,udf", *FAST]) == 0
+    assert "0 INRs added, 4 already present" in capsys.readouterr().out
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["inrs"] == 4 and info["by_function"] == {"sdf": 2, "udf": 2}
+    assert set(info["by_category"]) == {"chair", "mug"}
+    assert 0 < info["mean_chamfer"]["triplane"]["sdf"] < 0.1
+    assert main(["info", str(out)]) == 0
+    assert "mean Chamfer" in capsys.readouterr().out
+
+
+def test_bad_meshes_are_skipped_with_a_reason(tmp_path, capsys):
+    src = tmp_path / "data" / "cup"
+    src.mkdir(parents=True)
+    import trimesh
+    trimesh.creation.cylinder(radius=0.3, height=1.0).export(src / "good.obj")
+    (src / "broken.obj").write_text("v 0 0 0\nv nan 1 1\nf 1 2 3\n")
+    (src / "empty.obj").write_text("")
+    rc = main(["build-store", str(tmp_path / "data"), "--out", str(tmp_path / "S"), "--function", "sdf", *FAST])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "1 INRs added" in out and "2 skipped" in out
+    assert "broken.obj" in out and "empty.obj" in out
+
+
+def test_point_clouds_give_udf_only(tmp_path, capsys):
+    import numpy as np
+    pts = np.random.default_rng(0).normal(size=(3000, 3))
+    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    np.save(tmp_path / "ball.npy", pts)
+    assert main(["build-store", str(tmp_path / "ball.npy"), "--out", str(tmp_path / "S"),
+                 "--function", "sdf,udf", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "1 INRs added" in out and "only UDF" in out
+
+
+def test_clear_errors_for_bad_arguments(tmp_path, capsys):
+    assert main(["build-store", "demo", "--out", str(tmp_path / "S"), "--arch", "nerf"]) == 2
+    assert "unknown architecture 'nerf'" in capsys.readouterr().err
+    assert main(["info", str(tmp_path)]) == 2
+    assert "not an INR store" in capsys.readouterr().err
+    assert main(["build-store", "demo", "--out", str(tmp_path / "S"), "--categories", "spaceship"]) == 2
+    assert "spaceship" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_kill_9_mid_build_then_resume_completes_a_consistent_store(tmp_path):
+    out = tmp_path / "S"
+    cmd = [sys.executable, "-m", "inret_engine.cli.main", "build-store", "demo", "--out", str(out),
+           "--categories", "chair,table,lamp", "--per-category", "2", "--function", "sdf,occ",
+           "--batch", "1", *FAST]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    for _ in range(2):  # kill twice: once early, once later
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and _inr_rows(out) < 2 + 3 * _ :
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with Store.open(out) as store:
+        records = store.records()
+        assert len(records) == 6 * 2
+        for rec in records:
+            store.load(rec)  # every file complete and valid
+        files = sorted(p.name for p in (out / "inrs").iterdir())
+        assert files == sorted(Path(r.file).name for r in records)
+        assert len({(r.shape_id, r.function) for r in records}) == 12
+
+
+def _inr_rows(store: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{store / 'catalog.sqlite'}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return db.execute("SELECT COUNT(*) FROM inrs").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_bench_fit_writes_json(tmp_path, capsys):
+    path = tmp_path / "fit.json"
+    assert main(["bench", "fit", "--arch", "triplane", "--function", "sdf", "--shapes", "2", "--steps", "10",
+                 "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    (row,) = report["results"]
+    assert row["arch"] == "triplane" and row["inrs"] == 2 and row["inrs_per_second"] > 0
+    assert "INRs/s" in capsys.readouterr().out
+
+
+@pytest.mark.dataset
+def test_build_store_on_the_shared_dataset(tmp_path, capsys):
+    root = dataset_root() / "psb_shrec12"
+    if not root.is_dir():
+        pytest.skip(f"dataset not found at {root} (set INRET_DATASETS)")
+    assert main(["build-store", str(root), "--out", str(tmp_path / "S"), "--split", "test", "--categories",
+                 "Cup", "--per-category", "1", "--function", "sdf", *FAST]) == 0
+    assert "1 INRs added" in capsys.readouterr().out
