@@ -200,7 +200,6 @@ def _fit_batch(store: Store, config: FieldConfig, function: ImplicitFunction, sh
                            labels={"name": shape.name, "category": shape.category, "split": shape.split,
                                    "shape_id": shape.shape_id, "source": shape.source},
                            normalization=shape.normalization,
-                           fit={"steps": event.total, "seed": options.seed, "chamfer": q.chamfer,
-                                "iou": q.iou, "loss": event.loss})
+                           fit={"steps": event.total, "seed": options.seed, "loss": event.loss, **q.to_dict()})
             store.add_inr(inr, shape=shape, chamfer=q.chamfer, iou=q.iou, fit_seconds=seconds)
         yield event

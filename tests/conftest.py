@@ -15,7 +15,7 @@ from inret_engine.data.sampling import GroundTruth, sample_ground_truth
 from inret_engine.fields import HashGridConfig, MLPConfig, OctreeConfig, TriplaneConfig
 
 TINY_CONFIGS = {
-    "hash": HashGridConfig(log2_table=10, max_res=64, hidden_dim=32),
+    "hash": HashGridConfig(log2_table=12, min_res=8, max_res=64, hidden_dim=32),
     "octree": OctreeConfig(max_level=4, hidden_dim=32),
     "triplane": TriplaneConfig(resolutions=(32,), hidden_dim=32),
     "mlp": MLPConfig(hidden_dim=32, hidden_layers=2),

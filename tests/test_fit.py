@@ -50,7 +50,11 @@ def test_fit_is_deterministic_and_batch_independent(sphere_gt, box_gt):
     alone = fit_to_end(config, IF.SDF, [box_gt], ["b"], settings)
     for name, t in both.inr_tensors(1).items():
         assert torch.equal(t, again.inr_tensors(1)[name])
-        assert torch.allclose(t, alone.inr_tensors(0)[name], atol=1e-5), name
+        # Alone vs in a batch differs only by float rounding in the batched matmuls.
+        assert torch.allclose(t, alone.inr_tensors(0)[name], atol=1e-4), name
+    x = torch.rand(1, 500, 3) * 2 - 1
+    with torch.no_grad():
+        assert (both(x.expand(2, -1, -1))[1] - alone(x)[0]).abs().max() < 1e-5
 
 
 def test_signed_functions_need_inside_outside(sphere_gt):

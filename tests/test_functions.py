@@ -7,7 +7,7 @@ from inret_engine.functions import ImplicitFunction as IF
 
 def test_parse_and_levels():
     assert fns.parse_functions("SDF, udf,occ,sdf") == [IF.SDF, IF.UDF, IF.OCC]
-    assert IF.OCC.level == 0.5 and IF.SDF.level == 0.0
+    assert IF.OCC.level == 0.0 and IF.SDF.level == 0.0  # occupancy INRs output logits
     with pytest.raises(ValueError, match="unknown implicit function"):
         IF.parse("nerf")
 
@@ -22,7 +22,9 @@ def test_losses_match_definitions():
     pred = torch.tensor([[0.0, 0.5, -0.2]])
     gt = torch.tensor([[0.1, 0.2, -0.2]])
     assert fns.loss(IF.SDF, pred, gt).item() == pytest.approx((0.01 + 0.09) / 3)
-    assert fns.loss(IF.OCC, pred, gt).item() == pytest.approx((0.1 + 0.3) / 3)
+    logits, occ = torch.tensor([[2.0, -1.0]]), torch.tensor([[1.0, 0.0]])
+    bce = -(torch.log(torch.sigmoid(torch.tensor(2.0))) + torch.log(1 - torch.sigmoid(torch.tensor(-1.0)))) / 2
+    assert fns.loss(IF.OCC, logits, occ).item() == pytest.approx(bce.item())
     # UDF is clamped at UDF_CLAMP: 0.5 vs 0.2 both read as "far".
     assert fns.loss(IF.UDF, pred, gt).item() == pytest.approx((0.1 + 0.0 + 0.0) / 3)
 
@@ -31,7 +33,7 @@ def test_conversions():
     sdf = torch.tensor([-0.3, 0.0, 0.2])
     assert torch.equal(fns.to_udf(IF.SDF, sdf), sdf.abs())
     assert fns.to_occupancy(IF.SDF, sdf).tolist() == [1.0, 0.0, 0.0]
-    assert fns.to_occupancy(IF.OCC, torch.tensor([0.9, 0.1])).tolist() == [1.0, 0.0]
+    assert fns.to_occupancy(IF.OCC, torch.tensor([2.0, -0.1])).tolist() == [1.0, 0.0]
     with pytest.raises(ValueError):
         fns.to_occupancy(IF.UDF, sdf)
     with pytest.raises(ValueError, match="point cloud"):

@@ -15,7 +15,7 @@ from ..build import resolve_sources
 from ..data.loading import normalize
 from ..data.sampling import sample_ground_truth
 from ..fields import default_config, parse_architectures
-from ..fit import FitSettings, fit_to_end, measure_quality
+from ..fit import FitSettings, chamfer_floor, fit_to_end, measure_quality
 from ..functions import parse_functions
 
 
@@ -41,7 +41,9 @@ def run_fit(args: argparse.Namespace) -> int:
     gt_seconds = (time.perf_counter() - t0) / len(gts)
     keys = [s.shape_id for s in sources]
     results = []
-    print(f"{len(gts)} demo shapes, ground truth {gt_seconds:.2f} s/shape, torch threads {torch.get_num_threads()}")
+    floor = float(np.mean([chamfer_floor(gt) for gt in gts]))
+    print(f"{len(gts)} demo shapes, ground truth {gt_seconds:.2f} s/shape, torch threads {torch.get_num_threads()}, "
+          f"Chamfer floor (two samples of the true surface) {floor:.4f}")
     print(f"{'arch':<9}{'function':<9}{'INRs/s':>8}{'s/INR':>8}{'Chamfer':>9}{'IoU':>7}{'quality s':>10}")
     for kind in parse_architectures(args.arch):
         config = default_config(kind)
@@ -66,7 +68,8 @@ def run_fit(args: argparse.Namespace) -> int:
             print(f"{kind:<9}{function.value:<9}{row['inrs_per_second']:>8.2f}{seconds / len(gts):>8.2f}"
                   f"{cd:>9.4f}{iou_text:>7}{q_seconds:>10.1f}", flush=True)
     report = {"benchmark": "fit", "machine": platform.processor() or platform.machine(),
-              "torch_threads": torch.get_num_threads(), "gt_seconds_per_shape": gt_seconds, "results": results}
+              "torch_threads": torch.get_num_threads(), "gt_seconds_per_shape": gt_seconds,
+              "chamfer_floor": floor, "results": results}
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")

@@ -57,10 +57,14 @@ class FieldConfig:
 
 @dataclasses.dataclass(frozen=True)
 class GridConfig(FieldConfig):
-    """Decoder settings shared by the feature-grid architectures."""
+    """Decoder settings shared by the feature-grid architectures.
+
+    One hidden layer of 64, as Kaolin Wisp's defaults for these grids: the grid holds
+    the detail, the decoder only reads it out.
+    """
 
     hidden_dim: int = 64
-    hidden_layers: int = 2
+    hidden_layers: int = 1
     concat_coords: bool = True
 
     @property

@@ -32,9 +32,9 @@ def test_udf_projection_lands_on_the_sphere():
 
 
 def test_occupancy_surface_and_empty_fields():
-    occ = lambda x: (x.norm(dim=-1) < R).float()  # noqa: E731
-    pts = surface_points(occ, 1, ImplicitFunction.OCC, n_points=500, resolution=48)[0]
-    assert np.abs(np.linalg.norm(pts, axis=1) - R).max() < 2.0 / 47
+    logit = lambda x: 10.0 * (R - x.norm(dim=-1))  # noqa: E731 - occupancy INRs output logits
+    pts = surface_points(logit, 1, ImplicitFunction.OCC, n_points=500, resolution=48)[0]
+    assert np.abs(np.linalg.norm(pts, axis=1) - R).max() < 0.01
     empty = surface_points(lambda x: torch.ones(x.shape[:-1]), 1, ImplicitFunction.SDF, resolution=16)[0]
     assert empty.shape == (0, 3)
 
