@@ -1,0 +1,1 @@
+"""Small widgets, each bound to a model."""
