@@ -1,0 +1,1 @@
+"""INRet embedding encoders: grid sampling, weight reading, Conv3D and MLP encoders, training."""

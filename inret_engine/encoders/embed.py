@@ -1,0 +1,59 @@
+"""Embedding INRs with a trained model, in batches, on CUDA when present."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..functions import ImplicitFunction
+from ..store import InrRecord, Store
+from .dataset import load_inputs
+from .model import INRetModel
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def embeddable(model: INRetModel, record: InrRecord) -> bool:
+    """True when ``model`` has an encoder for this INR's config and function."""
+    return record.config_id == model.spec.config_id and record.function in model.spec.functions
+
+
+@torch.no_grad()
+def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord], *, batch: int = 32,
+                  device: torch.device | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """``(N, embed_dim)`` float32 embeddings (not normalised), in the order of ``records``."""
+    device = device or default_device()
+    model = model.to(device).eval()
+    out = np.zeros((len(records), model.spec.embed_dim), dtype=np.float32)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, rec in enumerate(records):
+        if not embeddable(model, rec):
+            raise ValueError(f"INR {rec.id} ({rec.arch} {rec.config_id}, {rec.function}) does not match this "
+                             f"model ({model.spec.arch} {model.spec.config_id}); distill it first")
+        groups[rec.function].append(i)
+    done = 0
+    for function, rows in groups.items():
+        encoder = model.encoder(function)
+        offset = 0
+        for chunk, inputs in load_inputs(store, [records[i] for i in rows], resolution=model.spec.resolution,
+                                         batch=batch):
+            grid = None if inputs.grid is None else inputs.grid.to(device)
+            out[rows[offset:offset + len(chunk)]] = encoder(inputs.neurons.to(device), grid).cpu().numpy()
+            offset += len(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, len(records))
+    return out
+
+
+def embed_function_batch(model: INRetModel, function: ImplicitFunction, neurons: torch.Tensor,
+                         grid: torch.Tensor | None) -> torch.Tensor:
+    """Embeddings of already-loaded encoder inputs."""
+    with torch.no_grad():
+        return model.encoder(function)(neurons, grid)

@@ -1,0 +1,69 @@
+"""Encoder inputs follow each INR's own architecture; networks have the paper's shapes."""
+
+import numpy as np
+import pytest
+import torch
+
+from inret_engine.encoders.inputs import lattice_centres, neuron_width, read_weights, sample_grid
+from inret_engine.encoders.model import INRetModel, ModelSpec
+from inret_engine.encoders.networks import Conv3DEncoder, EmbeddingEncoder, ShapeDecoder, positional_encoding
+from inret_engine.fields import Field
+
+from ..conftest import TINY_CONFIGS
+
+
+def test_lattice_centres():
+    pts = lattice_centres(4)
+    assert pts.shape == (64, 3)
+    assert pts[0].tolist() == [-0.75, -0.75, -0.75] and pts[1].tolist() == [-0.75, -0.75, -0.25]
+
+
+@pytest.mark.parametrize("kind", ["hash", "octree", "triplane"])
+def test_sample_grid_uses_the_inrs_own_lookup(kind):
+    pts = np.random.default_rng(0).normal(size=(300, 3))
+    surf = [0.3 * pts / np.linalg.norm(pts, axis=1, keepdims=True)] * 2  # a small sphere: corners stay empty
+    field = Field.create(TINY_CONFIGS[kind], 2, keys=["a", "b"], surfaces=surf)
+    grid = sample_grid(field, 8)
+    assert grid.shape == (2, field.grid.out_dim, 8, 8, 8)
+    pts = lattice_centres(8)
+    direct = field.grid.interpolate(pts.expand(2, -1, -1))  # (B, R^3, C)
+    assert torch.allclose(grid.flatten(2).transpose(1, 2), direct)
+    if kind == "octree":
+        assert (grid == 0).any()  # absent voxels contribute zeros
+
+
+def test_read_weights_layout():
+    field = Field.create(TINY_CONFIGS["hash"], 1)
+    neurons = read_weights(field)
+    dims = field.mlp.dims  # [in, hidden, 1]
+    assert neurons.shape == (1, sum(dims[1:]), neuron_width(field))
+    w0, b0 = field.mlp.weights[0][0], field.mlp.biases[0][0]
+    row = neurons[0, 0]
+    assert torch.equal(row[: dims[0]], w0[0]) and row[-2] == b0[0] and row[-1] == 0
+    assert neurons[0, -1, -1] == 1.0  # last layer's position
+
+
+def test_network_shapes():
+    assert Conv3DEncoder(8)(torch.zeros(2, 8, 32, 32, 32)).shape == (2, 512)
+    enc = EmbeddingEncoder(neuron_width=13, grid_channels=8)
+    assert enc(torch.zeros(3, 65, 13), torch.zeros(3, 8, 32, 32, 32)).shape == (3, 1024)
+    assert EmbeddingEncoder(neuron_width=130, grid_channels=None)(torch.zeros(2, 20, 130)).shape == (2, 1024)
+    with pytest.raises(ValueError, match="feature grid"):
+        enc(torch.zeros(3, 65, 13))
+    assert ShapeDecoder()(torch.zeros(2, 1024), torch.zeros(2, 7, 3)).shape == (2, 7)
+    assert positional_encoding(torch.zeros(5, 3), 6).shape == (5, 39)
+
+
+def test_model_save_load_round_trip_and_checksum(tmp_path):
+    spec = ModelSpec(arch="hash", config_id="hash-x", functions=("sdf", "udf"), neuron_width=13, grid_channels=8)
+    model = INRetModel(spec).eval()
+    sha = model.save(tmp_path / "m.enc")
+    again = INRetModel.load(tmp_path / "m.enc")
+    assert again.checksum == sha and again.spec == spec
+    x, g = torch.randn(2, 65, 13), torch.randn(2, 8, 32, 32, 32)
+    assert torch.allclose(model.encoder("sdf")(x, g), again.encoder("sdf")(x, g))
+    with pytest.raises(ValueError, match="no encoder for OCC"):
+        again.encoder("occ")
+    (tmp_path / "bad.enc").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
+    with pytest.raises(ValueError, match="cannot load encoder"):
+        INRetModel.load(tmp_path / "bad.enc")
