@@ -31,7 +31,7 @@ class MainWindow(QMainWindow):
         self.list = QListView()
         self.list.setModel(self.model)
         self.list.setViewMode(QListView.IconMode)
-        self.list.setGridSize(QSize(180, 56))
+        self.list.setGridSize(QSize(220, 60))
         self.list.setResizeMode(QListView.Adjust)
         self.list.setUniformItemSizes(True)
         self.progress = QProgressBar()
