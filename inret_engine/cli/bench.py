@@ -17,6 +17,7 @@ from ..data.sampling import sample_ground_truth
 from ..fields import default_config, parse_architectures
 from ..fit import FitSettings, chamfer_floor, fit_to_end, measure_quality
 from ..functions import parse_functions
+from . import bench_index, bench_render
 
 
 def add_parser(sub) -> None:
@@ -29,6 +30,8 @@ def add_parser(sub) -> None:
     f.add_argument("--steps", type=int, default=None)
     f.add_argument("--json", default=None, help="write the figures here")
     f.set_defaults(run=run_fit)
+    bench_render.add_render_bench(bsub)
+    bench_index.add_index_bench(bsub)
 
 
 def run_fit(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, build, info
+from . import bench, build, info, render
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_parser(sub)
     info.add_parser(sub)
     bench.add_parser(sub)
+    render.add_parser(sub)
     return parser
 
 
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (ValueError, FileNotFoundError) as exc:
         print(f"inret {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:  # e.g. an INR id the catalog does not have
+        print(f"inret {args.command}: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
 
 
