@@ -10,12 +10,17 @@ Layout::
 
 Writes are atomic (temp file + rename, one SQLite transaction per row). Opening a
 store removes what a crash can leave behind: temp files, and files no row names.
+
+One writer at a time: :meth:`Store.create` (what builds use) holds an exclusive lock on
+``STORE/.lock`` until closed, and recovery runs only when that lock is free, so a
+browser opening a store mid-build never deletes the build's files in flight.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -37,9 +42,10 @@ class StoreError(ValueError):
 class Store:
     """Open with :meth:`open` (existing) or :meth:`create` (new or existing)."""
 
-    def __init__(self, root: Path, catalog: Catalog):
+    def __init__(self, root: Path, catalog: Catalog, lock_fd: int | None = None):
         self.root = Path(root)
         self.catalog = catalog
+        self._lock_fd = lock_fd
 
     # --- opening -----------------------------------------------------------------------
     @classmethod
@@ -50,7 +56,16 @@ class Store:
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("inrs", "shapes", "cache"):
             (root / sub).mkdir(exist_ok=True)
-        return cls._open(root)
+        fd = _try_lock(root)
+        if fd is None:
+            raise StoreError(f"{root} is being written by another process; wait for it to finish")
+        try:
+            store = cls(root, Catalog(root / CATALOG), lock_fd=fd)
+            store.recover()
+        except BaseException:
+            _unlock(fd)
+            raise
+        return store
 
     @classmethod
     def open(cls, root: Path) -> "Store":
@@ -62,11 +77,19 @@ class Store:
     @classmethod
     def _open(cls, root: Path) -> "Store":
         store = cls(root, Catalog(root / CATALOG))
-        store.recover()
+        fd = _try_lock(root)
+        if fd is not None:  # no writer at work: safe to clean up after a crash
+            try:
+                store.recover()
+            finally:
+                _unlock(fd)
         return store
 
     def close(self) -> None:
         self.catalog.close()
+        if self._lock_fd is not None:
+            _unlock(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> "Store":
         return self
@@ -170,6 +193,30 @@ class Store:
             "mean_iou": {a: {f: float(np.mean(v)) for f, v in fs.items()} for a, fs in ious.items()},
             "skipped": [{"source": s, "reason": r} for s, r in self.catalog.skipped()],
         }
+
+
+def _try_lock(root: Path) -> int | None:
+    """An exclusive lock on ``root/.lock``, or None when another process holds it."""
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, single writer assumed
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    try:
+        import fcntl
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except (ImportError, OSError):  # pragma: no cover
+        pass
+    os.close(fd)
 
 
 def file_key(shape_id: str) -> str:

@@ -87,3 +87,20 @@ def test_a_file_whose_tensors_disagree_with_its_header_is_refused(tmp_path, box_
     from inret_engine.store import load_shape_inr
     with pytest.raises(InrFileError, match="grid.table"):
         load_shape_inr(tmp_path / "bad.inr")
+
+
+def test_one_writer_at_a_time_and_readers_never_clean_up_under_a_writer(tmp_path, box_gt):
+    root = tmp_path / "S"
+    writer = Store.create(root)
+    try:
+        with pytest.raises(StoreError, match="being written by another process"):
+            Store.create(root)
+        in_flight = root / "inrs" / ".x.inr.123.tmp"
+        in_flight.write_bytes(b"a build writing right now")
+        with Store.open(root) as reader:
+            assert reader.records() == []
+        assert in_flight.exists()  # the reader left the writer's temp file alone
+    finally:
+        writer.close()
+    with Store.open(root):
+        assert not in_flight.exists()  # no writer now: recovery cleans up
