@@ -27,8 +27,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def protect_singletons() -> None:
+    """Work around a PySide6 6.12 reference-count bug on CPython 3.11.
+
+    shiboken 6.12 drops a reference to ``None`` on every call of a void Qt method (and to
+    ``True`` on some paths), as if they were immortal, which they are only from Python 3.12
+    on (PEP 683). A few minutes of painting the gallery would free ``None`` and abort the
+    interpreter ("deallocating None"). A reference count no session can use up does what
+    Python 3.12 does natively. No-op on Python 3.12+ and on interpreters other than CPython.
+    """
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return
+    import ctypes
+
+    for singleton in (None, True, False):
+        refcount = ctypes.c_ssize_t.from_address(id(singleton))
+        refcount.value = max(refcount.value, 1 << 60)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    protect_singletons()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -45,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def loaded(_=None) -> None:
         if args.screenshot:
-            QTimer.singleShot(300, lambda: (window.grab().save(args.screenshot), app.quit()))
+            _screenshot_when_idle(window, args.screenshot, app.quit)
 
     def start() -> None:
         root = Path(args.store) if args.store else default_demo_store()
@@ -69,3 +88,28 @@ def main(argv: list[str] | None = None) -> int:
 def _demo_complete(root: Path) -> bool:
     from .demo import demo_is_complete
     return demo_is_complete(root)
+
+
+SCREENSHOT_TIMEOUT_S = 60.0
+
+
+def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> None:
+    """Grab the window once the visible thumbnails have arrived (or after ``timeout_s``), then ``done()``."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    loader = window.gallery.loader
+    deadline = time.monotonic() + timeout_s
+    settle = {"polls": 0}
+
+    def poll() -> None:
+        # a few quiet polls in a row: the first paint has asked for the visible rows and all arrived
+        settle["polls"] = settle["polls"] + 1 if loader.is_idle() else 0
+        if settle["polls"] >= 3 or time.monotonic() > deadline:
+            window.grab().save(path)
+            done()
+        else:
+            QTimer.singleShot(100, poll)
+
+    QTimer.singleShot(300, poll)

@@ -1,0 +1,247 @@
+"""The gallery: a filter bar over a grid of INR thumbnails.
+
+One :class:`GalleryView` holds the model, the filter and the thumbnail loader; it paints
+each row with :class:`CardDelegate` (thumbnail above a name and a metadata line with the
+implicit function as a coloured tag). Rows are uniform and the delegate paints straight
+from the model, so 10,000 rows scroll like 10.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView,
+                               QStyle, QStyledItemDelegate, QVBoxLayout, QWidget)
+
+from inret_engine.render.shading import DEFAULT_COLORS
+from inret_engine.store import InrRecord
+
+from ..models.gallery_model import FILTER_FIELDS, GalleryFilter, GalleryModel, RecordRole
+from ..thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
+
+FILTER_LABELS = {"category": "Category", "function": "Function", "arch": "Architecture", "split": "Split"}
+ARCH_NAMES = {"hash": "hash grid", "mlp": "MLP"}
+CARD = {"bg": "#1b1e23", "hover": "#242830", "selected": "#26405c", "border": "#3d7cc9",
+        "stage": "#20242a", "name": "#e3e7ee", "meta": "#8c96a5"}
+
+
+class CardDelegate(QStyledItemDelegate):
+    """Paints a card: thumbnail on a soft stage with a function badge, the name, then ``category · arch``."""
+
+    PAD = 8
+
+    def __init__(self, thumb_size: int = THUMBNAIL_SIZE, parent=None):
+        super().__init__(parent)
+        self.thumb = thumb_size
+        self.name_font = QFont()
+        self.name_font.setWeight(QFont.DemiBold)
+        self.meta_font = QFont()
+        self.meta_font.setPointSizeF(max(7.0, self.meta_font.pointSizeF() * 0.88))
+        self.tag_font = QFont(self.meta_font)
+        self.tag_font.setWeight(QFont.Bold)
+        self.name_fm, self.meta_fm, self.tag_fm = (QFontMetrics(f) for f in (self.name_font, self.meta_font,
+                                                                              self.tag_font))
+        line = self.name_fm.height() + self.meta_fm.height()
+        self._size = QSize(self.thumb + 2 * self.PAD, self.thumb + 2 * self.PAD + line + 6)
+
+    def sizeHint(self, option, index: QModelIndex) -> QSize:  # noqa: N802 - Qt API
+        return self._size
+
+    def paint(self, p: QPainter, option, index: QModelIndex) -> None:
+        rec: InrRecord = index.data(RecordRole)
+        if rec is None:
+            return
+        p.save()
+        p.setRenderHint(QPainter.Antialiasing)
+        card = option.rect.adjusted(3, 3, -3, -3)
+        selected = bool(option.state & QStyle.State_Selected)
+        hover = bool(option.state & QStyle.State_MouseOver)
+        p.setPen(QColor(CARD["border"]) if selected else Qt.NoPen)
+        p.setBrush(QColor(CARD["selected" if selected else "hover" if hover else "bg"]))
+        p.drawRoundedRect(card, 7, 7)
+        stage = QRect(card.left() + self.PAD - 3, card.top() + self.PAD - 3, self.thumb, self.thumb)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(CARD["stage"]) if not selected else QColor(0, 0, 0, 40))
+        p.drawRoundedRect(stage, 5, 5)
+        pixmap = index.data(Qt.DecorationRole)
+        if pixmap is not None:
+            p.drawPixmap(stage, pixmap)
+        self._paint_tag(p, rec.function, stage)
+        text = QRect(stage.left() + 2, stage.bottom() + 5, self.thumb - 4, card.bottom() - stage.bottom() - 5)
+        self._paint_text(p, rec, text, selected)
+        p.restore()
+
+    def _paint_tag(self, p: QPainter, function: str, stage: QRect) -> None:
+        """The implicit function as a small coloured badge in the stage's top-right corner."""
+        tag = function.upper()
+        rect = QRect(0, 0, self.tag_fm.horizontalAdvance(tag) + 10, self.tag_fm.height() + 2)
+        rect.moveTopRight(stage.topRight() + QPoint(-5, 5))
+        colour = QColor(*DEFAULT_COLORS.get(function, (120, 120, 120)))
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(colour.red() // 4, colour.green() // 4, colour.blue() // 4, 210))
+        p.drawRoundedRect(rect, 4, 4)
+        p.setFont(self.tag_font)
+        p.setPen(colour.lighter(140))
+        p.drawText(rect, Qt.AlignCenter, tag)
+
+    def _paint_text(self, p: QPainter, rec: InrRecord, rect: QRect, selected: bool) -> None:
+        left = Qt.AlignLeft | Qt.AlignVCenter | Qt.TextDontClip
+        name_h = self.name_fm.height()
+        p.setFont(self.name_font)
+        p.setPen(QColor("white" if selected else CARD["name"]))
+        name = self.name_fm.elidedText(rec.name, Qt.ElideRight, rect.width())
+        p.drawText(QRect(rect.left(), rect.top(), rect.width(), name_h), left, name)
+        p.setFont(self.meta_font)
+        p.setPen(QColor("#c9d3e0" if selected else CARD["meta"]))
+        meta = self.meta_fm.elidedText(f"{rec.category} · {ARCH_NAMES.get(rec.arch, rec.arch)}", Qt.ElideRight,
+                                       rect.width())
+        p.drawText(QRect(rect.left(), rect.top() + name_h, rect.width(), self.meta_fm.height()), left, meta)
+
+
+class GalleryView(QWidget):
+    """Filter bar + thumbnail grid over a store's INRs.
+
+    Signals:
+        activated(InrRecord): double-click or Enter on a card.
+        selected(InrRecord): the current card changed.
+        count_changed(int, int): rows shown after filtering, rows in the store.
+    """
+
+    activated = Signal(object)
+    selected = Signal(object)
+    count_changed = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None, *, thumb_size: int = THUMBNAIL_SIZE):
+        super().__init__(parent)
+        self.model = GalleryModel(thumb_size=thumb_size, parent=self)
+        self.proxy = GalleryFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.loader = ThumbnailLoader(thumb_size, parent=self)
+        self.model.thumbnail_wanted.connect(self.loader.request)
+        self.loader.ready.connect(self.model.set_thumbnail)
+        self.loader.failed.connect(self.model.set_thumbnail_failed)
+        self.loader.dropped.connect(self.model.forget_requests)
+
+        self.search = QLineEdit(placeholderText="Search name, category or shape id   Ctrl+F")
+        self.search.setObjectName("gallerySearch")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(300)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.combos: dict[str, QComboBox] = {}
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(self.search, 1)
+        for field in FILTER_FIELDS:
+            combo = QComboBox(objectName=f"filter_{field}")
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+            combo.currentIndexChanged.connect(lambda _i, f=field: self._filter_changed(f))
+            label = QLabel(FILTER_LABELS[field], objectName="filterLabel")
+            label.setBuddy(combo)
+            bar.addWidget(label)
+            bar.addWidget(combo)
+            self.combos[field] = combo
+
+        self.list = QListView(objectName="gallery")
+        self.list.setViewMode(QListView.IconMode)
+        self.list.setMovement(QListView.Static)
+        self.list.setResizeMode(QListView.Adjust)
+        self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.list.setMouseTracking(True)
+        self.delegate = CardDelegate(thumb_size, self.list)
+        self.list.setItemDelegate(self.delegate)
+        self.cell = self.delegate.sizeHint(None, QModelIndex()) + QSize(4, 4)
+        self.list.setGridSize(self.cell)
+        self.list.verticalScrollBar().setSingleStep(24)
+        self.list.setModel(self.proxy)
+        self.list.activated.connect(self._activated)
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        self.empty = QLabel("No INRs match these filters", self.list.viewport(), objectName="galleryEmpty")
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.hide()
+        self.list.viewport().installEventFilter(self)
+        for signal in (self.proxy.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.layoutChanged):
+            signal.connect(self._count_changed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addLayout(bar)
+        layout.addWidget(self.list, 1)
+
+    # --- content ---------------------------------------------------------------------
+    def set_store(self, store) -> None:
+        """Show ``store``'s INRs (``None`` clears); pending thumbnails of the previous store are dropped."""
+        self.loader.set_store(store)
+        self.set_records([] if store is None else store.records())
+
+    def set_records(self, records: list[InrRecord]) -> None:
+        self.model.set_records(records)
+        for field, combo in self.combos.items():
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("All", None)
+            names = {"function": str.upper, "arch": lambda v: ARCH_NAMES.get(v, v)}.get(field, str)
+            for value in self.model.values(field):
+                combo.addItem(names(value), value)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            combo.blockSignals(False)
+            self.proxy.set_field(field, combo.currentData())
+        self._count_changed()
+
+    def set_filter(self, field: str, value: str | None) -> None:
+        """Pick ``value`` (``None`` = All) in a filter's combo box."""
+        combo = self.combos[field]
+        i = combo.findData(value)
+        if i < 0:
+            raise ValueError(f"no {field} {value!r} in this store")
+        combo.setCurrentIndex(i)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def current_record(self) -> InrRecord | None:
+        index = self.list.currentIndex()
+        return index.data(RecordRole) if index.isValid() else None
+
+    def shown(self) -> int:
+        return self.proxy.rowCount()
+
+    def shutdown(self) -> None:
+        self.loader.shutdown()
+
+    # --- reactions -------------------------------------------------------------------
+    def _filter_changed(self, field: str) -> None:
+        self.proxy.set_field(field, self.combos[field].currentData())
+
+    def _activated(self, index: QModelIndex) -> None:
+        rec = index.data(RecordRole)
+        if rec is not None:
+            self.activated.emit(rec)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        rec = current.data(RecordRole) if current.isValid() else None
+        if rec is not None:
+            self.selected.emit(rec)
+
+    def _count_changed(self, *_) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.empty.setVisible(total > 0 and shown == 0)
+        self.count_changed.emit(shown, total)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if watched is self.list.viewport() and event.type() == QEvent.Resize:
+            self.empty.setGeometry(self.list.viewport().rect())
+            self._fit_columns(event.size().width())
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self, width: int) -> None:
+        """Share the spare width between the columns, so the grid fills the view edge to edge."""
+        columns = max(1, width // self.cell.width())
+        grid = QSize(max(self.cell.width(), width // columns), self.cell.height())
+        if grid != self.list.gridSize():
+            self.list.setGridSize(grid)
