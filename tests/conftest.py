@@ -47,3 +47,18 @@ def sphere_gt() -> GroundTruth:
 @pytest.fixture(scope="session")
 def box_gt() -> GroundTruth:
     return small_gt(trimesh.creation.box(extents=(1.0, 0.6, 0.4)))
+
+
+@pytest.fixture(scope="session")
+def tiny_demo_store(tmp_path_factory) -> Path:
+    """Demo shapes of 4 categories x 3, tiny hash-grid INRs of SDF, UDF and Occ (read-only for tests)."""
+    from inret_engine.build import BuildOptions, build_store, resolve_sources
+    from inret_engine.store import Store
+
+    root = tmp_path_factory.mktemp("tiny-demo") / "S"
+    sources = resolve_sources("demo", categories=["chair", "mug", "airplane", "table"], per_category=3)
+    opts = BuildOptions(configs=(TINY_CONFIGS["hash"],), steps=60)
+    with Store.create(root) as store:
+        for _ in build_store(store, sources, opts):
+            pass
+    return root

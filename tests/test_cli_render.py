@@ -16,11 +16,11 @@ from .render.test_export import decode_png
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """Ids 1-3: the mug's triplane SDF, UDF and Occ INRs (20 steps: rough, but they have a surface)."""
+    """Ids 1-3: the mug's triplane SDF, UDF and Occ INRs (60 steps: rough, but they have a surface)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small ops: one thread beats two on a busy 2-core machine
     root = tmp_path_factory.mktemp("render") / "S"
-    options = BuildOptions(archs=("triplane",), steps=20, functions=tuple(ImplicitFunction))
+    options = BuildOptions(archs=("triplane",), steps=60, functions=tuple(ImplicitFunction))
     with Store.create(root) as s:
         for _ in build_store(s, resolve_sources("demo", categories=["mug"], per_category=1), options):
             pass

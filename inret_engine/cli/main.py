@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, build, info, render
+from . import bench, build, info, render, retrieval
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def make_parser() -> argparse.ArgumentParser:
     info.add_parser(sub)
     bench.add_parser(sub)
     render.add_parser(sub)
+    retrieval.add_parsers(sub)
     return parser
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..functions import ImplicitFunction
 from ..store import InrRecord, Store
 from .dataset import load_inputs
 from .model import INRetModel
@@ -27,7 +26,7 @@ def embeddable(model: INRetModel, record: InrRecord) -> bool:
 def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord], *, batch: int = 32,
                   device: torch.device | None = None,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """``(N, embed_dim)`` float32 embeddings (not normalised), in the order of ``records``."""
+    """``(N, embed_dim)`` float32 retrieval embeddings (centred, not normalised), in ``records`` order."""
     device = device or default_device()
     model = model.to(device).eval()
     out = np.zeros((len(records), model.spec.embed_dim), dtype=np.float32)
@@ -39,21 +38,13 @@ def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord],
         groups[rec.function].append(i)
     done = 0
     for function, rows in groups.items():
-        encoder = model.encoder(function)
         offset = 0
         for chunk, inputs in load_inputs(store, [records[i] for i in rows], resolution=model.spec.resolution,
                                          batch=batch):
             grid = None if inputs.grid is None else inputs.grid.to(device)
-            out[rows[offset:offset + len(chunk)]] = encoder(inputs.neurons.to(device), grid).cpu().numpy()
+            out[rows[offset:offset + len(chunk)]] = model.embed(function, inputs.neurons.to(device), grid).cpu().numpy()
             offset += len(chunk)
             done += len(chunk)
             if progress:
                 progress(done, len(records))
     return out
-
-
-def embed_function_batch(model: INRetModel, function: ImplicitFunction, neurons: torch.Tensor,
-                         grid: torch.Tensor | None) -> torch.Tensor:
-    """Embeddings of already-loaded encoder inputs."""
-    with torch.no_grad():
-        return model.encoder(function)(neurons, grid)

@@ -64,6 +64,9 @@ class INRetModel(nn.Module):
             for f in spec.functions})
         heads = ["udf"] if spec.unified else list(spec.functions)
         self.decoders = nn.ModuleDict({h: ShapeDecoder(spec.embed_dim, spec.decoder_hidden) for h in heads})
+        # Mean training embedding, subtracted before cosine search: raw embeddings share a
+        # large common component (cosine ~1 between any two), which drowns the differences.
+        self.register_buffer("center", torch.zeros(spec.embed_dim))
         self.checksum: str | None = None
         self.history: list[dict] = []
 
@@ -73,6 +76,11 @@ class INRetModel(nn.Module):
             raise ValueError(f"this model has no encoder for {key.upper()} INRs "
                              f"(it has {', '.join(self.encoders)})")
         return self.encoders[key]
+
+    def embed(self, function: ImplicitFunction | str, neurons: torch.Tensor,
+              grid: torch.Tensor | None) -> torch.Tensor:
+        """Retrieval embeddings ``(B, embed_dim)``: the encoder's output minus :attr:`center`."""
+        return self.encoder(function)(neurons, grid) - self.center
 
     def decoder_for(self, function: ImplicitFunction) -> tuple[ShapeDecoder, ImplicitFunction]:
         """The decoder trained with ``function``'s encoder and the function it predicts."""

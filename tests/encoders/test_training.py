@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from inret_engine.build import BuildOptions, build_store, resolve_sources
 from inret_engine.encoders.dataset import TrainingSet
 from inret_engine.encoders.embed import embed_records
 from inret_engine.encoders.model import INRetModel
@@ -12,20 +11,13 @@ from inret_engine.encoders.training import TrainSettings, train, train_to_end
 from inret_engine.functions import ImplicitFunction
 from inret_engine.store import Store
 
-from ..conftest import TINY_CONFIGS
 
 FUNCTIONS = tuple(ImplicitFunction)
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("enc") / "S"
-    sources = resolve_sources("demo", categories=["chair", "mug", "airplane", "table"], per_category=3)
-    opts = BuildOptions(configs=(TINY_CONFIGS["hash"],), steps=60)
-    with Store.create(root) as store:
-        for _ in build_store(store, sources, opts):
-            pass
-    return root
+def demo_store(tiny_demo_store):
+    return tiny_demo_store
 
 
 def _own_shape_nearest(store, model) -> float:

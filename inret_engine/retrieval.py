@@ -1,0 +1,173 @@
+"""Retrieval over a store: cached embeddings, a persisted index, and queries.
+
+A :class:`Retriever` pairs a store with one trained model. Embeddings of every INR the
+model can encode are cached in ``STORE/cache/emb-<model checksum>/`` beside an hnswlib
+index; new INRs are embedded and added incrementally. Models live in ``STORE/models/``
+(copied there by :meth:`Retriever.install`), so a store carries what it needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .encoders.dataset import EncoderInputs
+from .encoders.embed import embed_records, embeddable
+from .encoders.inputs import read_weights, sample_grid
+from .encoders.model import INRetModel
+from .functions import ImplicitFunction
+from .index import EmbeddingIndex
+from .store import InrRecord, ShapeINR, Store
+from .store.atomic import atomic_path
+
+MODELS = "models"
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    record: InrRecord
+    score: float
+
+
+@dataclasses.dataclass
+class QueryResult:
+    hits: list[Hit]
+    embed_ms: float
+    search_ms: float
+
+
+@dataclasses.dataclass
+class EmbedProgress:
+    done: int
+    total: int
+    stage: str = "embedding"
+
+
+class Retriever:
+    def __init__(self, store: Store, model: INRetModel):
+        if model.checksum is None:
+            raise ValueError("the model has no checksum: save or load it from a file first")
+        self.store = store
+        self.model = model
+        self.cache = store.root / "cache" / f"emb-{model.checksum[:16]}"
+        self.index: EmbeddingIndex | None = None
+        self._rows: dict[int, InrRecord] | None = None
+
+    # --- models in a store ------------------------------------------------------------
+    @staticmethod
+    def install(store: Store, model_path: Path) -> Path:
+        """Copy a model file into ``STORE/models/<arch>-<checksum>.enc``; returns the path."""
+        model = INRetModel.load(model_path)
+        dest = store.root / MODELS / f"{model.spec.arch}-{model.checksum[:12]}.enc"
+        dest.parent.mkdir(exist_ok=True)
+        if not dest.exists():
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(model_path, tmp)
+        return dest
+
+    @staticmethod
+    def installed(store: Store) -> list[INRetModel]:
+        folder = store.root / MODELS
+        return [INRetModel.load(p) for p in sorted(folder.glob("*.enc"))] if folder.is_dir() else []
+
+    @classmethod
+    def for_record(cls, store: Store, record: InrRecord | ShapeINR) -> "Retriever":
+        """The retriever whose model encodes this INR's config and function."""
+        config_id = record.config.config_id if isinstance(record, ShapeINR) else record.config_id
+        function = record.function.value if isinstance(record, ShapeINR) else record.function
+        for model in cls.installed(store):
+            if model.spec.config_id == config_id and function in model.spec.functions:
+                return cls(store, model)
+        raise ValueError(f"no encoder in {store.root / MODELS} handles {config_id} {function.upper()} INRs; "
+                         "train one (inret train-encoder) and run inret embed, or distill the INR")
+
+    # --- embeddings -------------------------------------------------------------------
+    def records(self) -> list[InrRecord]:
+        return list(self.rows().values())
+
+    def rows(self) -> dict[int, InrRecord]:
+        """Catalog rows this model encodes, by id (cached; :meth:`update` refreshes it)."""
+        if self._rows is None:
+            self._rows = {r.id: r for r in self.store.records() if embeddable(self.model, r)}
+        return self._rows
+
+    def update(self) -> Iterator[EmbedProgress]:
+        """Embed every INR not in the cache yet, add it to the index and save both."""
+        self._rows = None
+        index = self.load_index()
+        have = set(index.ids.tolist()) if index is not None else set()
+        todo = [r for r in self.records() if r.id not in have]
+        yield EmbedProgress(0, len(todo))
+        if index is None:
+            index = EmbeddingIndex(self.model.spec.embed_dim)
+        for start in range(0, len(todo), 64):
+            chunk = todo[start:start + 64]
+            vectors = embed_records(self.store, self.model, chunk)
+            index.add(np.array([r.id for r in chunk], dtype=np.int64), vectors)
+            yield EmbedProgress(start + len(chunk), len(todo))
+        if todo or not (self.cache / "index.json").is_file():
+            index.save(self.cache)
+        self.index = index
+
+    def load_index(self) -> EmbeddingIndex | None:
+        if self.index is None and (self.cache / "index.json").is_file():
+            self.index = EmbeddingIndex.load(self.cache)
+        return self.index
+
+    def ready_index(self) -> EmbeddingIndex:
+        index = self.load_index()
+        if index is None:
+            raise ValueError(f"{self.store.root} has no embeddings for this model yet; run inret embed")
+        return index
+
+    @torch.no_grad()
+    def embed_inr(self, inr: ShapeINR) -> np.ndarray:
+        """Embedding of an INR that is not (necessarily) in the store: ``(embed_dim,)``."""
+        if inr.config.config_id != self.model.spec.config_id:
+            raise ValueError(f"this model encodes {self.model.spec.config_id} INRs, not "
+                             f"{inr.config.config_id}; distill the INR first")
+        field = inr.to_field()
+        inputs = EncoderInputs(read_weights(field),
+                               sample_grid(field, self.model.spec.resolution) if field.grid is not None else None)
+        return self.model.embed(inr.function, inputs.neurons, inputs.grid)[0].numpy()
+
+    # --- queries ----------------------------------------------------------------------
+    def query(self, query: InrRecord | ShapeINR, k: int = 10, *, function: str = "same",
+              exclude_shape: str | None = None, category: str | None = None) -> QueryResult:
+        """Top-``k`` INRs most similar to ``query``.
+
+        Args:
+            query: a catalog row (embedding from the cache) or a loaded INR (embedded now).
+            k: results wanted.
+            function: ``"same"`` (the query's own function), ``"any"``, or ``"sdf"/"udf"/"occ"``.
+            exclude_shape: leave out INRs of this shape id (a row's own shape by default).
+            category: keep only this category.
+        """
+        index = self.ready_index()
+        start = time.perf_counter()
+        if isinstance(query, InrRecord):
+            vector = index.vectors()[np.flatnonzero(index.ids == query.id)]
+            vector = vector[0] if len(vector) else self.embed_inr(self.store.load(query))
+            exclude_shape = query.shape_id if exclude_shape is None else exclude_shape
+            query_function = query.function
+        else:
+            vector = self.embed_inr(query)
+            query_function = query.function.value
+        embed_ms = (time.perf_counter() - start) * 1000
+        wanted = None if function == "any" else (query_function if function == "same"
+                                                 else ImplicitFunction.parse(function).value)
+        rows = self.rows()
+        allowed = {i for i, r in rows.items() if (wanted is None or r.function == wanted)
+                   and (category is None or r.category == category) and r.shape_id != exclude_shape}
+        start = time.perf_counter()
+        result = index.search(vector, k, allowed=allowed)
+        search_ms = (time.perf_counter() - start) * 1000
+        hits = [Hit(rows[int(i)], float(s)) for i, s in zip(result.ids, result.scores) if int(i) in rows]
+        return QueryResult(hits, embed_ms, search_ms)
+
