@@ -22,7 +22,6 @@ from collections.abc import Iterator
 import torch
 
 from .. import functions as fns
-from ..functions import ImplicitFunction
 from .inputs import GRID_RESOLUTION
 from .dataset import TrainingSet
 from .model import INRetModel, ModelSpec

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from inret_engine.encoders.dataset import TrainingSet
 from inret_engine.encoders.embed import embed_records

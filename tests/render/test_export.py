@@ -5,7 +5,6 @@ import zlib
 
 import numpy as np
 import pytest
-import torch
 import trimesh
 
 from inret_engine.render.export import (
@@ -13,15 +12,6 @@ from inret_engine.render.export import (
 )
 
 R = 0.6
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These are many small tensor ops: on a busy 2-core machine one thread beats two by far."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def sdf(p):

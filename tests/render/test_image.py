@@ -15,15 +15,6 @@ R = 0.6
 FRONT = Camera(azimuth=0.0, elevation=0.0, distance=3.0, ortho_scale=1.0)  # parallel rays down -z, from z = 3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These are many small tensor ops: on a busy 2-core machine one thread beats two by far."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def sdf(p):
     return p.norm(dim=-1) - R
 

@@ -10,15 +10,6 @@ from inret_engine.render.slices import contour_mask, field_slice, slice_image, s
 R = 0.5
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These are many small tensor ops: on a busy 2-core machine one thread beats two by far."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def linear(p: torch.Tensor) -> torch.Tensor:
     return p[:, 0] + 2.0 * p[:, 1] + 3.0 * p[:, 2]
 

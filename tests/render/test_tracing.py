@@ -15,15 +15,6 @@ from inret_engine.render.tracing import (
 R = 0.6
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These are many small tensor ops: on a busy 2-core machine one thread beats two by far."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def sphere_sdf(p: torch.Tensor) -> torch.Tensor:
     return p.norm(dim=-1) - R
 
