@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from . import functions as fns
 from .data.sampling import GroundTruth
@@ -99,11 +100,19 @@ def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[Groun
     # jittering by about the step size, which renders as a bumpy surface.
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total, eta_min=0.0)
     gens = [torch.Generator().manual_seed(zlib.crc32(f"points:{settings.seed}:{k}".encode())) for k in keys]
+    # Each INR's whole stream of sample indices is drawn up front (from its own generator,
+    # so the fit does not depend on its batch mates); one batched gather per step follows.
+    # Pools are padded to a common length, indices never reach the padding.
     n = settings.points_per_step
+    pool = max(len(p) for p in points)
+    stream = torch.stack([torch.randint(len(p), (total, n), generator=g) for p, g in zip(points, gens)], 1)
+    all_points = torch.stack([nn.functional.pad(p, (0, 0, 0, pool - len(p))) for p in points])
+    all_values = torch.stack([nn.functional.pad(v, (0, pool - len(v))) for v in values])
+    batch_rows = torch.arange(len(points)).unsqueeze(1)
     for step in range(1, total + 1):
-        idx = [torch.randint(len(p), (n,), generator=g) for p, g in zip(points, gens)]
-        x = torch.stack([p[i] for p, i in zip(points, idx)]).to(device)
-        y = torch.stack([v[i] for v, i in zip(values, idx)]).to(device)
+        idx = stream[step - 1]  # (B, n)
+        x = all_points[batch_rows, idx].to(device)
+        y = all_values[batch_rows, idx].to(device)
         per_inr = fns.loss(function, field(x), y)
         optimizer.zero_grad(set_to_none=True)
         per_inr.sum().backward()
