@@ -47,6 +47,9 @@ def run_fit(args: argparse.Namespace) -> int:
     floor = float(np.mean([chamfer_floor(gt) for gt in gts]))
     print(f"{len(gts)} demo shapes, ground truth {gt_seconds:.2f} s/shape, torch threads {torch.get_num_threads()}, "
           f"Chamfer floor (two samples of the true surface) {floor:.4f}")
+    # Warm-up: the first fit of a process pays for allocator growth and kernel set-up.
+    fit_to_end(default_config(parse_architectures(args.arch)[0]), parse_functions(args.function)[0],
+               gts[:2], keys[:2], FitSettings(steps=5))
     print(f"{'arch':<9}{'function':<9}{'INRs/s':>8}{'s/INR':>8}{'Chamfer':>9}{'IoU':>7}{'quality s':>10}")
     for kind in parse_architectures(args.arch):
         config = default_config(kind)
