@@ -213,6 +213,12 @@ class EmbeddingIndex:
         """``(N, D)`` float32 L2-normalised vectors in insertion order (a copy)."""
         return self._vectors[: self._count].copy()
 
+    def vector(self, item: int) -> np.ndarray | None:
+        """The stored (normalised) vector of one id, or None; no copy of the whole index."""
+        with self._lock:
+            row = self._row_of.get(int(item))
+            return None if row is None else self._vectors[row].copy()
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Adds ``vectors`` ``(N, D)`` (any scale; stored L2-normalised) under ``ids`` ``(N,)``.
 

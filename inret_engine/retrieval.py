@@ -58,6 +58,7 @@ class Retriever:
         self.cache = store.root / "cache" / f"emb-{model.checksum[:16]}"
         self.index: EmbeddingIndex | None = None
         self._rows: dict[int, InrRecord] | None = None
+        self._label_cache: tuple[np.ndarray, ...] | None = None
 
     # --- models in a store ------------------------------------------------------------
     @staticmethod
@@ -100,6 +101,7 @@ class Retriever:
     def update(self) -> Iterator[EmbedProgress]:
         """Embed every INR not in the cache yet, add it to the index and save both."""
         self._rows = None
+        self._label_cache = None
         index = self.load_index()
         have = set(index.ids.tolist()) if index is not None else set()
         todo = [r for r in self.records() if r.id not in have]
@@ -125,6 +127,20 @@ class Retriever:
         if index is None:
             raise ValueError(f"{self.store.root} has no embeddings for this model yet; run inret embed")
         return index
+
+    def _labels(self, index: EmbeddingIndex) -> tuple[np.ndarray, ...]:
+        """Function, category and shape of every indexed id, aligned with ``index.ids``.
+
+        Cached per index size, so a query filters with array comparisons instead of a
+        Python pass over the catalog.
+        """
+        if self._label_cache is None or len(self._label_cache[0]) != len(index):
+            rows = self.rows()
+            ids = index.ids
+            recs = [rows.get(int(i)) for i in ids]
+            self._label_cache = (ids, *(np.array([getattr(r, f, "") if r else "" for r in recs], dtype=object)
+                                        for f in ("function", "category", "shape_id")))
+        return self._label_cache
 
     @torch.no_grad()
     def embed_inr(self, inr: ShapeINR) -> np.ndarray:
@@ -152,8 +168,8 @@ class Retriever:
         index = self.ready_index()
         start = time.perf_counter()
         if isinstance(query, InrRecord):
-            vector = index.vectors()[np.flatnonzero(index.ids == query.id)]
-            vector = vector[0] if len(vector) else self.embed_inr(self.store.load(query))
+            vector = index.vector(query.id)
+            vector = self.embed_inr(self.store.load(query)) if vector is None else vector
             exclude_shape = query.shape_id if exclude_shape is None else exclude_shape
             query_function = query.function
         else:
@@ -163,8 +179,12 @@ class Retriever:
         wanted = None if function == "any" else (query_function if function == "same"
                                                  else ImplicitFunction.parse(function).value)
         rows = self.rows()
-        allowed = {i for i, r in rows.items() if (wanted is None or r.function == wanted)
-                   and (category is None or r.category == category) and r.shape_id != exclude_shape}
+        _, fns, cats, shapes = self._labels(index)
+        allowed = shapes != exclude_shape
+        if wanted is not None:
+            allowed &= fns == wanted
+        if category is not None:
+            allowed &= cats == category
         start = time.perf_counter()
         result = index.search(vector, k, allowed=allowed)
         search_ms = (time.perf_counter() - start) * 1000
