@@ -22,7 +22,7 @@ from ..store.atomic import atomic_write_bytes
 from .networks import EmbeddingEncoder, ShapeDecoder
 
 FORMAT = "inret-encoder"
-VERSION = 1
+VERSION = 2  # 2: embeddings centred on the training mean (the `center` buffer)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +111,9 @@ class INRetModel(nn.Module):
                 raise ValueError("not an INRet encoder file")
             if int(meta.get("version", 0)) > VERSION:
                 raise ValueError(f"written by a newer version ({meta['version']}); upgrade")
+            if int(meta.get("version", 0)) < VERSION:
+                raise ValueError(f"format {meta.get('version')} predates centred embeddings; retrain it "
+                                 "with inret train-encoder")
             spec = ModelSpec.from_dict(json.loads(meta["spec"]))
             model = cls(spec)
             model.load_state_dict(load_tensors(data))

@@ -67,3 +67,14 @@ def test_model_save_load_round_trip_and_checksum(tmp_path):
     (tmp_path / "bad.enc").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
     with pytest.raises(ValueError, match="cannot load encoder"):
         INRetModel.load(tmp_path / "bad.enc")
+
+
+def test_a_model_file_from_before_centring_is_refused_with_advice(tmp_path):
+    from safetensors.torch import save as save_tensors
+    spec = ModelSpec(arch="hash", config_id="hash-x", functions=("sdf",), neuron_width=13, grid_channels=8)
+    state = {k: v for k, v in INRetModel(spec).state_dict().items() if k != "center"}
+    import json
+    (tmp_path / "old.enc").write_bytes(save_tensors(state, metadata={
+        "format": "inret-encoder", "version": "1", "spec": json.dumps(spec.to_dict()), "history": "[]"}))
+    with pytest.raises(ValueError, match="retrain"):
+        INRetModel.load(tmp_path / "old.enc")
