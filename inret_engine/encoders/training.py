@@ -22,8 +22,9 @@ from collections.abc import Iterator
 import torch
 
 from .. import functions as fns
-from .inputs import GRID_RESOLUTION
+from .augment import IDENTITY, random_symmetry
 from .dataset import TrainingSet
+from .inputs import GRID_RESOLUTION
 from .model import INRetModel, ModelSpec
 
 
@@ -38,6 +39,7 @@ class TrainSettings:
     l2_weight: float = 1.0
     seed: int = 0
     resolution: int = GRID_RESOLUTION
+    augment: bool = False
 
 
 @dataclasses.dataclass
@@ -92,13 +94,15 @@ def train(data: TrainingSet, arch: str, settings: TrainSettings = TrainSettings(
 def _losses(model: INRetModel, data: TrainingSet, shapes: torch.Tensor, settings: TrainSettings,
             gen: torch.Generator, device) -> tuple[torch.Tensor, torch.Tensor]:
     idx = torch.randint(data.points.shape[1], (len(shapes), settings.points), generator=gen)
-    xyz = torch.gather(data.points[shapes], 1, idx.unsqueeze(-1).expand(-1, -1, 3)).to(device)
+    xyz = torch.gather(data.points[shapes], 1, idx.unsqueeze(-1).expand(-1, -1, 3))
+    sym = random_symmetry(gen) if settings.augment else IDENTITY
+    xyz = sym.points(xyz).to(device)
     embeddings = {}
     dec_loss = torch.zeros((), device=device)
     for fn in data.functions:
         grid = data.grids[fn]
         emb = model.encoder(fn)(data.neurons[fn][shapes].to(device),
-                                None if grid is None else grid[shapes].float().to(device))
+                                None if grid is None else sym.grid(grid[shapes].float()).to(device))
         embeddings[fn] = emb
         decoder, predicts = model.decoder_for(fn)
         target = torch.gather(data.targets[predicts.value][shapes], 1, idx).to(device)
