@@ -1,0 +1,121 @@
+"""The t-SNE map's model: points with labels, visibility, and fast spatial look-ups.
+
+:class:`MapPoints` holds plain numpy arrays aligned row by row (ids, coordinates, a
+colour code per category, a marker code per implicit function, an architecture code)
+and answers the two questions the map asks on every mouse move or drag: which visible
+point is nearest to here (a KD tree over the visible points) and which visible points
+lie in this box (one vectorised comparison). No Qt here, so it is tested on its own.
+
+Example:
+    >>> from types import SimpleNamespace as R
+    >>> recs = {i: R(category="mug", function="sdf", arch="hash") for i in (7, 8)}
+    >>> pts = MapPoints(np.array([7, 8]), np.array([[0.0, 0.0], [1.0, 0.0]]), recs)
+    >>> pts.nearest(0.9, 0.1, radius=0.5), pts.in_box(-1, -1, 0.5, 1).tolist()
+    (1, [0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+PALETTE = ("#4e9bea", "#f28e2b", "#5cc26b", "#e5484d", "#b48ae0", "#edc948", "#4fd1c5", "#ff9da7",
+           "#c49a6c", "#a3acb9", "#2f6fd0", "#ff6f00", "#1f9e57", "#b71c5c", "#7e57c2", "#c0ca33",
+           "#0097a7", "#f06292", "#8d6e63", "#ffffff")
+"""Qualitative colours, legible on the dark theme; categories past 20 reuse them in order."""
+
+MARKERS = ("circle", "square", "triangle")
+FUNCTION_MARKER = {"sdf": 0, "udf": 1, "occ": 2}
+"""Marker code per implicit function: circle SDF, square UDF, triangle Occ."""
+
+
+class MapPoints:
+    """Points of the map, one per record, in the order given.
+
+    Args:
+        ids: ``(N,)`` INR ids.
+        xy: ``(N, 2)`` map coordinates.
+        records: ``id -> record`` (anything with ``category``, ``function``, ``arch``);
+            ids without a record are left out.
+
+    Attributes:
+        ids, xy: the kept points, ``(N,)`` int64 and ``(N, 2)`` float64.
+        records: records aligned with ``ids``.
+        categories, archs: sorted distinct labels; ``colour``, ``arch_code`` index them.
+        marker: ``(N,)`` marker code (:data:`FUNCTION_MARKER`, unknown functions get a circle).
+        visible: ``(N,)`` bool, False for points of hidden architectures.
+    """
+
+    def __init__(self, ids, xy, records: dict):
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        if len(ids) != len(xy):
+            raise ValueError(f"{len(ids)} ids for {len(xy)} coordinates")
+        keep = np.array([int(i) in records for i in ids], dtype=bool) if len(ids) else np.zeros(0, bool)
+        keep &= np.isfinite(xy).all(1)
+        self.ids, self.xy = ids[keep], xy[keep]
+        self.records = [records[int(i)] for i in self.ids]
+        self.row_of = {int(i): row for row, i in enumerate(self.ids)}
+        self.categories = sorted({r.category for r in self.records})
+        self.archs = sorted({r.arch for r in self.records})
+        cat_index = {c: k for k, c in enumerate(self.categories)}
+        arch_index = {a: k for k, a in enumerate(self.archs)}
+        self.category_code = np.array([cat_index[r.category] for r in self.records], dtype=np.int64)
+        self.colour = self.category_code % len(PALETTE)
+        self.marker = np.array([FUNCTION_MARKER.get(r.function, 0) for r in self.records], dtype=np.int64)
+        self.arch_code = np.array([arch_index[r.arch] for r in self.records], dtype=np.int64)
+        self.visible = np.ones(len(self.ids), dtype=bool)
+        self._hidden_archs: set[str] = set()
+        self._rebuild()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # --- visibility ----------------------------------------------------------------------
+    def set_arch_visible(self, arch: str, visible: bool) -> None:
+        """Show or hide every point of one architecture."""
+        (self._hidden_archs.discard if visible else self._hidden_archs.add)(arch)
+        hidden = [self.archs.index(a) for a in self._hidden_archs if a in self.archs]
+        self.visible = ~np.isin(self.arch_code, hidden)
+        self._rebuild()
+
+    def hidden_archs(self) -> set[str]:
+        return set(self._hidden_archs)
+
+    def visible_rows(self) -> np.ndarray:
+        return self._visible_rows
+
+    def _rebuild(self) -> None:
+        self._visible_rows = np.flatnonzero(self.visible)
+        self._tree = cKDTree(self.xy[self._visible_rows]) if len(self._visible_rows) else None
+
+    # --- look-ups ------------------------------------------------------------------------
+    def nearest(self, x: float, y: float, radius: float) -> int:
+        """Row of the visible point nearest ``(x, y)`` within ``radius`` (map units), or -1."""
+        if self._tree is None:
+            return -1
+        dist, k = self._tree.query((x, y), k=1, distance_upper_bound=radius)
+        return int(self._visible_rows[k]) if np.isfinite(dist) else -1
+
+    def count_near(self, row: int, radius: float) -> int:
+        """How many other visible points lie within ``radius`` of ``row`` (points drawn on top of it)."""
+        if self._tree is None:
+            return 0
+        return max(0, len(self._tree.query_ball_point(self.xy[row], radius)) - int(self.visible[row]))
+
+    def in_box(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """Rows of visible points inside the box (corners in any order), ascending."""
+        (xa, xb), (ya, yb) = sorted((x0, x1)), sorted((y0, y1))
+        x, y = self.xy[:, 0], self.xy[:, 1]
+        return np.flatnonzero(self.visible & (x >= xa) & (x <= xb) & (y >= ya) & (y <= yb))
+
+    def rows(self, ids) -> np.ndarray:
+        """Rows of the given ids that are on the map (unknown ids are skipped)."""
+        return np.array([self.row_of[int(i)] for i in ids if int(i) in self.row_of], dtype=np.int64)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` of the visible points (of all points when none is visible); unit box when empty."""
+        pts = self.xy[self._visible_rows] if len(self._visible_rows) else self.xy
+        if len(pts) == 0:
+            return np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+        return pts.min(0), pts.max(0)

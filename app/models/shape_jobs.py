@@ -1,0 +1,158 @@
+"""Engine jobs behind the cutaway panel and the 3D view, run in a worker.
+
+Each job is a generator (STYLE.md, item 10) that yields small records of numpy arrays;
+the panels turn them into ``QImage`` / VTK objects on the GUI thread. The jobs only read
+INR files (no SQLite): the catalog look-ups happen on the GUI thread before they start.
+
+* :func:`siblings` picks a shape's SDF, UDF and Occ INRs, preferring one architecture.
+* :func:`cutaway_job` yields field slices (fast) and then cut-open renders per function.
+* :func:`mesh_job` yields one marching-cubes mesh per INR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+FUNCTIONS = ("sdf", "udf", "occ")
+
+
+def siblings(store, record) -> dict[str, object]:
+    """The INRs of ``record``'s shape, one per implicit function (``function -> record``).
+
+    Where a shape has several INRs of one function (several architectures), the one of
+    ``record``'s own config wins, then its architecture, then the first in the catalog.
+    ``record`` itself always stands for its own function.
+    """
+    found: dict[str, object] = {}
+    rank = {}
+    for other in store.records(shape_id=record.shape_id):
+        score = (other.id == record.id, other.config_id == record.config_id, other.arch == record.arch)
+        if other.function not in found or score > rank[other.function]:
+            found[other.function], rank[other.function] = other, score
+    found[record.function] = record
+    return {f: found[f] for f in FUNCTIONS if f in found}
+
+
+@dataclasses.dataclass(frozen=True)
+class PanelImage:
+    """One picture for a panel column.
+
+    Attributes:
+        generation: which request of the panel it answers (older ones are dropped).
+        function: ``"sdf"``, ``"udf"`` or ``"occ"``.
+        kind: ``"slice"``, ``"render"`` or ``"error"``.
+        rgb: ``(H, W, 3)`` uint8 (``None`` for an error).
+        ms: time it took.
+        message: the error, for ``kind == "error"``.
+    """
+
+    generation: int
+    function: str
+    kind: str
+    rgb: np.ndarray | None = None
+    ms: float = 0.0
+    message: str = ""
+
+
+def cut_camera(axis: str):
+    """A view from the removed side of a cut along ``axis``, so the cut face shows."""
+    from inret_engine.render.camera import Camera
+
+    return {"x": Camera(azimuth=62.0, elevation=22.0), "y": Camera(azimuth=30.0, elevation=55.0),
+            "z": Camera(azimuth=28.0, elevation=22.0)}[axis]
+
+
+def _baked(store, record, cache: dict, resolution: int):
+    from inret_engine.render.bake import bake
+
+    if record.id not in cache:
+        inr = store.load(record)
+        cache[record.id] = bake(inr.to_field(), inr.function, resolution)
+    return cache[record.id]
+
+
+def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: int = 0, size: int = 256,
+                resolution: int = 97, cache: dict | None = None) -> Iterator[PanelImage]:
+    """Slices, then cut-open renders, of each INR in ``records`` (``function -> record``).
+
+    Args:
+        store: the store the records belong to (only its files are read).
+        records: the INRs to show, e.g. from :func:`siblings`.
+        axis, offset: the cut ``axis > offset`` is removed; the slice lies on that plane.
+        generation: copied into every :class:`PanelImage`.
+        size: image edge in pixels.
+        resolution: lattice nodes per axis for baking.
+        cache: ``record id -> BakedField``, filled here and reused by later calls.
+
+    Yields:
+        A ``"slice"`` per function first (milliseconds each), then a ``"render"`` per
+        function; an ``"error"`` instead for an INR that cannot be loaded or drawn.
+    """
+    from inret_engine.render.image import Plane, render_inr
+    from inret_engine.render.slices import field_slice, slice_image
+
+    cache = {} if cache is None else cache
+    failed = set()
+    for function, record in records.items():
+        start = time.perf_counter()
+        try:
+            baked = _baked(store, record, cache, resolution)
+            rgb = slice_image(field_slice(baked, None, axis, offset, size), function)
+        except Exception as exc:  # noqa: BLE001 - one bad INR must not hide the others
+            failed.add(function)
+            yield PanelImage(generation, function, "error", message=_first_line(exc))
+            continue
+        yield PanelImage(generation, function, "slice", rgb, (time.perf_counter() - start) * 1000)
+    for function, record in records.items():
+        if function in failed:
+            continue
+        start = time.perf_counter()
+        try:
+            rgb = render_inr(cache[record.id], camera=cut_camera(axis), width=size, height=size,
+                             cutaway=Plane.axis(axis, offset))
+        except Exception as exc:  # noqa: BLE001
+            yield PanelImage(generation, function, "error", message=_first_line(exc))
+            continue
+        yield PanelImage(generation, function, "render", rgb, (time.perf_counter() - start) * 1000)
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshData:
+    """A triangle mesh of one INR (``vertices (V, 3)`` float32 in ``[-1, 1]^3``, ``faces (F, 3)`` int64)."""
+
+    generation: int
+    slot: int
+    record: object
+    vertices: np.ndarray | None
+    faces: np.ndarray | None
+    ms: float = 0.0
+    message: str = ""
+
+
+def mesh_job(store, records: list, *, generation: int = 0, resolution: int = 97) -> Iterator[MeshData]:
+    """Marching-cubes meshes of ``records``, in order (``slot`` = position in the list).
+
+    SDF / Occ: the closed zero level set. UDF: the thin double sheet at half a voxel
+    (:func:`~inret_engine.render.export.inr_to_mesh`). A record that cannot be meshed
+    yields a :class:`MeshData` without arrays and with ``message`` set.
+    """
+    from inret_engine.render.export import inr_to_mesh
+
+    for slot, record in enumerate(records):
+        start = time.perf_counter()
+        try:
+            mesh = inr_to_mesh(store.load(record), resolution=resolution)
+        except Exception as exc:  # noqa: BLE001
+            yield MeshData(generation, slot, record, None, None, message=_first_line(exc))
+            continue
+        yield MeshData(generation, slot, record, np.asarray(mesh.vertices, np.float32),
+                       np.asarray(mesh.faces, np.int64), (time.perf_counter() - start) * 1000)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().split("\n")[0] or type(exc).__name__
+    return text

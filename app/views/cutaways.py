@@ -1,0 +1,278 @@
+"""The cutaway panel: a shape's SDF and UDF INRs cut open side by side, with field slices.
+
+For one shape, :class:`CutawayPanel` shows a column per implicit function: the INR
+rendered with the half-space beyond a plane removed (an SDF shows a closed cap, a UDF
+its inner layers), and below it the field on that plane with the surface contour. The
+plane is an axis and an offset slider; moving it re-renders in a worker, at most one
+job at a time (a newer plane cancels an older job between images), slices first since
+they take milliseconds, at half size while the slider is held down. Baked lattices are
+kept per shape, so only the first view of a shape pays for baking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
+                               QSlider, QVBoxLayout, QWidget)
+
+from ..models.shape_jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
+from ..workers import GeneratorWorker
+from .panel_style import CHECKBOX_QSS
+
+SLICE_LEGEND = {"sdf": "blue inside · orange outside · black: surface",
+                "udf": "dark near the surface · cyan: surface",
+                "occ": "green inside · magenta: surface"}
+OFFSET_STEPS = 90
+"""The slider runs over ``[-0.9, 0.9]`` in steps of 0.01."""
+
+
+def to_pixmap(rgb: np.ndarray) -> QPixmap:
+    """``(H, W, 3)`` uint8 -> QPixmap (copied, so the array may go)."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w, _ = rgb.shape
+    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy())
+
+
+class ImageLabel(QLabel):
+    """A label that scales its pixmap down to fit (keeping the aspect ratio), or shows text."""
+
+    def __init__(self, edge: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.edge = edge
+        self.image: QPixmap | None = None
+        self.setAlignment(Qt.AlignCenter)
+        self.setWordWrap(True)
+        self.setMinimumSize(96, 96)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setStyleSheet("background: #16181c; border-radius: 4px; color: #6c7684;")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(self.edge, self.edge)
+
+    def set_image(self, pixmap: QPixmap | None, text: str = "") -> None:
+        self.image = pixmap
+        self.setText("" if pixmap is not None else text)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        if self.image is not None:
+            size = self.image.size().scaled(self.size(), Qt.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(self.rect().center())
+            p = QPainter(self)
+            p.setRenderHint(QPainter.SmoothPixmapTransform)
+            p.drawPixmap(target, self.image)
+            p.end()
+
+
+class CutawayPanel(QWidget):
+    """Cut-open renders and field slices of one shape's SDF / UDF (/ Occ) INRs.
+
+    Signals:
+        finished(): every image for the current plane has arrived (or failed).
+        failed(str): an INR could not be shown (also shown in its column).
+    """
+
+    finished = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, size: int = 256, resolution: int = 97,
+                 throttle_ms: int = 90):
+        super().__init__(parent)
+        self.image_size, self.resolution = size, resolution
+        self.store = None
+        self.records: dict = {}
+        self.last_ms: dict[str, dict[str, float]] = {}
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._worker: GeneratorWorker | None = None
+        self._pending = False
+        self._generation = 0
+        self._cache: dict = {}
+        self._timer = QTimer(self, singleShot=True, interval=throttle_ms)
+        self._timer.timeout.connect(self._render)
+
+        self.axis = QComboBox(objectName="cutAxis")
+        self.axis.addItems(["x", "y", "z"])
+        self.axis.setCurrentText("z")
+        self.offset = QSlider(Qt.Horizontal, objectName="cutOffset")
+        self.offset.setRange(-OFFSET_STEPS, OFFSET_STEPS)
+        self.offset_label = QLabel(objectName="filterLabel")
+        self.offset_label.setMinimumWidth(70)
+        self.show_occ = QCheckBox("Occ", objectName="cutShowOcc")
+        self.show_occ.setToolTip("Show the occupancy INR too")
+        self.show_occ.setStyleSheet(CHECKBOX_QSS)
+        self.message = QLabel("Pick a shape to cut it open", objectName="cutMessage", wordWrap=True)
+        self.message.setStyleSheet("color: #9aa4b2; padding: 2px;")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Cut", objectName="filterLabel"))
+        bar.addWidget(self.axis)
+        bar.addWidget(self.offset, 1)
+        bar.addWidget(self.offset_label)
+        bar.addWidget(self.show_occ)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(6)
+        self.titles: dict[str, QLabel] = {}
+        self.renders: dict[str, ImageLabel] = {}
+        self.slices: dict[str, ImageLabel] = {}
+        self.captions: dict[str, QLabel] = {}
+        for col, function in enumerate(FUNCTIONS):
+            self.titles[function] = QLabel(f"<b>{function.upper()}</b>", alignment=Qt.AlignCenter)
+            self.renders[function] = ImageLabel(size)
+            self.slices[function] = ImageLabel(size)
+            self.captions[function] = QLabel(SLICE_LEGEND[function], alignment=Qt.AlignCenter, wordWrap=True)
+            self.captions[function].setStyleSheet("color: #8c96a5; font-size: 9pt;")
+            for row, widget in enumerate((self.titles[function], self.renders[function], self.slices[function],
+                                          self.captions[function])):
+                self.grid.addWidget(widget, row, col)
+        self.grid.setRowStretch(1, 1)
+        self.grid.setRowStretch(2, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addLayout(self.grid, 1)
+
+        self.axis.currentTextChanged.connect(self._plane_changed)
+        self.offset.valueChanged.connect(self._plane_changed)
+        self.offset.sliderReleased.connect(self._plane_changed)  # the full-size render after a drag
+        self.show_occ.toggled.connect(self._occ_toggled)
+        self._update_offset_label()
+        self._show_columns(["sdf", "udf"])
+
+    # --- public ----------------------------------------------------------------------------
+    def show_shape(self, store, record) -> None:
+        """Show the SDF and UDF INRs of ``record``'s shape (its own architecture first)."""
+        self.store = store
+        self._cache = {}
+        self._generation += 1  # images still on their way from the previous shape are dropped
+        try:
+            self.records = siblings(store, record)
+        except Exception as exc:  # noqa: BLE001 - a bad row must not take the panel down
+            self.records = {}
+            self._say(f"Cannot read the INRs of {getattr(record, 'name', record)}: {exc}", error=True)
+            return
+        self.show_occ.setEnabled("occ" in self.records)
+        missing = [f.upper() for f in ("sdf", "udf") if f not in self.records]
+        name = record.name
+        if missing:
+            have = " and ".join(f.upper() for f in self.records) or "nothing"
+            self._say(f"This store holds no {' or '.join(missing)} INR of {name}: showing {have} only.")
+        else:
+            self._say(f"{name} · {record.category} · {record.arch}")
+        self._show_columns(self._wanted())
+        for function in FUNCTIONS:
+            text = (f"No {function.upper()} INR of this shape in the store" if function not in self.records
+                    else "Rendering…")
+            self.renders[function].set_image(None, text)
+            self.slices[function].set_image(None, "" if function not in self.records else "Slicing…")
+        self._render()
+
+    def set_plane(self, axis: str, offset: float) -> None:
+        """Move the cut to ``axis = offset`` (as the controls do)."""
+        self.axis.setCurrentText(axis)
+        self.offset.setValue(int(round(offset * 100)))
+
+    def plane(self) -> tuple[str, float]:
+        return self.axis.currentText(), self.offset.value() / 100.0
+
+    def busy(self) -> bool:
+        return self._worker is not None or self._timer.isActive()
+
+    def clear(self) -> None:
+        self._cancel()
+        self.store, self.records, self._cache = None, {}, {}
+        for function in FUNCTIONS:
+            self.renders[function].set_image(None)
+            self.slices[function].set_image(None)
+        self._say("Pick a shape to cut it open")
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel pending work and wait for the worker (call before the panel goes)."""
+        self._cancel()
+        self.pool.waitForDone(timeout_ms)
+
+    # --- internals -------------------------------------------------------------------------
+    def _wanted(self) -> list[str]:
+        wanted = ["sdf", "udf"]
+        if "occ" in self.records and self.show_occ.isChecked():
+            wanted.append("occ")
+        return wanted
+
+    def _show_columns(self, functions: list[str]) -> None:
+        for function in FUNCTIONS:
+            for widgets in (self.titles, self.renders, self.slices, self.captions):
+                widgets[function].setVisible(function in functions)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {'#ff8a80' if error else '#9aa4b2'}; padding: 2px;")
+
+    def _occ_toggled(self, _on: bool) -> None:
+        self._show_columns(self._wanted())
+        self._plane_changed()
+
+    def _update_offset_label(self) -> None:
+        axis, offset = self.plane()
+        self.offset_label.setText(f"{axis} = {offset:+.2f}")
+
+    def _plane_changed(self, *_) -> None:
+        self._update_offset_label()
+        if self.records and not self._timer.isActive():
+            self._timer.start()  # throttle: re-render while dragging, at most every interval
+
+    def _cancel(self) -> None:
+        self._timer.stop()
+        self._pending = False
+        self._generation += 1
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def _render(self) -> None:
+        if not self.records or self.store is None:
+            return
+        if self._worker is not None:  # newest plane wins: stop the old job, start once it ends
+            self._worker.cancel()
+            self._pending = True
+            return
+        self._generation += 1
+        records = {f: r for f, r in self.records.items() if f in self._wanted()}
+        axis, offset = self.plane()
+        size = self.image_size // 2 if self.offset.isSliderDown() else self.image_size  # quick previews mid-drag
+        store, cache, gen, res = self.store, self._cache, self._generation, self.resolution
+        worker = GeneratorWorker(lambda: cutaway_job(store, records, axis, offset, generation=gen, size=size,
+                                                     resolution=res, cache=cache))
+        worker.signals.progress.connect(self._deliver)
+        worker.signals.error.connect(self._job_failed)
+        worker.signals.finished.connect(self._finished)
+        self._worker = worker
+        self.pool.start(worker)
+
+    def _deliver(self, item: PanelImage) -> None:
+        if item.generation != self._generation:
+            return
+        if item.kind == "error":
+            self.renders[item.function].set_image(None, f"Cannot show this {item.function.upper()} INR:\n"
+                                                         f"{item.message}")
+            self.slices[item.function].set_image(None)
+            self._say(f"{item.function.upper()}: {item.message}", error=True)
+            self.failed.emit(item.message)
+            return
+        target = self.slices if item.kind == "slice" else self.renders
+        target[item.function].set_image(to_pixmap(item.rgb))
+        self.last_ms.setdefault(item.function, {})[item.kind] = item.ms
+
+    def _job_failed(self, message: str) -> None:
+        self._say(message.split("\n")[0], error=True)
+        self.failed.emit(message)
+
+    def _finished(self) -> None:
+        self._worker = None
+        if self._pending:
+            self._pending = False
+            self._render()
+        else:
+            self.finished.emit()

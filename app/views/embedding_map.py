@@ -1,0 +1,298 @@
+"""The t-SNE map panel: every embedded INR as a point, coloured by category.
+
+:class:`EmbeddingMapView` puts a :class:`~app.views.map_canvas.MapCanvas` beside a
+legend (category colours, function markers: circle SDF, square UDF, triangle Occ), with a
+bar of architecture check boxes above it. Hovering a point shows a card with its name,
+labels and thumbnail; the map itself is computed by
+:func:`inret_engine.embedding_map.compute_map` in a worker and handed over with
+:meth:`EmbeddingMapView.set_points`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from ..models.map_points import MARKERS, PALETTE, MapPoints
+from .map_canvas import MapCanvas, marker_path
+from .panel_style import CHECKBOX_QSS
+
+ARCH_NAMES = {"hash": "hash grid", "mlp": "MLP"}
+FUNCTION_NAMES = (("SDF", 0), ("UDF", 1), ("Occ", 2))
+CARD_THUMB = 96
+THUMB_CACHE = 512
+
+
+def _legend_icon(colour: str, marker: int) -> QIcon:
+    pix = QPixmap(14, 14)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setPen(QPen(QColor(10, 12, 16), 1))
+    p.setBrush(QColor(colour))
+    marker_path(p, marker, 7, 7, 10)
+    p.end()
+    return QIcon(pix)
+
+
+class _HoverCard(QFrame):
+    """A small card that follows the cursor: thumbnail, name, then category / function / architecture."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("mapHoverCard")
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.setStyleSheet("#mapHoverCard { background: #23272e; border: 1px solid #3a414c; border-radius: 6px; }"
+                           "QLabel { background: transparent; }")
+        self.image = QLabel(alignment=Qt.AlignCenter)
+        self.image.setFixedSize(CARD_THUMB, CARD_THUMB)
+        self.text = QLabel(textFormat=Qt.RichText)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 8, 10, 8)
+        layout.addWidget(self.image)
+        layout.addWidget(self.text)
+        self.hide()
+
+    def show_record(self, record, pixmap: QPixmap | None, pos: QPointF, overlapping: int = 0) -> None:
+        arch = ARCH_NAMES.get(record.arch, record.arch)
+        more = f"<br><i>+{overlapping} more at this spot</i>" if overlapping else ""
+        self.text.setText(f"<b style='color:#e3e7ee'>{record.name}</b><br>"
+                          f"<span style='color:#9aa4b2'>{record.category}<br>{record.function.upper()} · {arch}"
+                          f"<br>id {record.id}{more}</span>")
+        if pixmap is None:
+            self.image.setPixmap(QPixmap())
+            self.image.setText("<span style='color:#6c7684'>no preview</span>")
+        else:
+            self.image.setPixmap(pixmap.scaled(CARD_THUMB, CARD_THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        self.adjustSize()
+        area = self.parentWidget().rect()
+        x, y = int(pos.x()) + 16, int(pos.y()) + 16
+        if x + self.width() > area.right():
+            x = int(pos.x()) - 16 - self.width()
+        if y + self.height() > area.bottom():
+            y = int(pos.y()) - 16 - self.height()
+        self.move(QPoint(max(0, x), max(0, y)))
+        self.show()
+        self.raise_()
+
+
+class EmbeddingMapView(QWidget):
+    """The t-SNE map with its legend and architecture toggles.
+
+    Signals:
+        selected(int): a point was clicked (INR id).
+        query_requested(int): a point was double-clicked: query with this INR.
+        selection_changed(list): ids inside a Shift+drag box; ``[]`` when the box is cleared.
+        thumbnail_wanted(object): the hovered record has no thumbnail yet (connect to
+            ``ThumbnailLoader.request``; answer with :meth:`set_thumbnail`).
+    """
+
+    selected = Signal(int)
+    query_requested = Signal(int)
+    selection_changed = Signal(list)
+    thumbnail_wanted = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.canvas = MapCanvas(self)
+        self.card = _HoverCard(self.canvas)
+        self.legend = QListWidget(objectName="mapLegend")
+        self.legend.setFixedWidth(170)
+        self.legend.setSelectionMode(QListWidget.NoSelection)
+        self.legend.setFocusPolicy(Qt.NoFocus)
+        self.legend.setIconSize(QSize(14, 14))
+        self.arch_bar = QHBoxLayout()
+        self.arch_bar.setSpacing(10)
+        self.arch_boxes: dict[str, QCheckBox] = {}
+        self.count = QLabel(objectName="countLabel")
+        fit = QPushButton("Fit view", objectName="mapFit")
+        fit.clicked.connect(self.canvas.fit)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Architectures", objectName="filterLabel"))
+        bar.addLayout(self.arch_bar)
+        bar.addStretch(1)
+        bar.addWidget(self.count)
+        bar.addWidget(fit)
+        body = QHBoxLayout()
+        body.setSpacing(6)
+        body.addWidget(self.canvas, 1)
+        body.addWidget(self.legend)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addLayout(body, 1)
+        self._thumbs: OrderedDict[int, QPixmap] = OrderedDict()
+        self._wanted: set[int] = set()
+        self._provider: Callable[[int], QImage | None] | None = None
+        self._selection: list[int] = []
+        self._hover_pos = QPointF()
+        self.canvas.clicked.connect(self.selected)
+        self.canvas.double_clicked.connect(self.query_requested)
+        self.canvas.box_selected.connect(self._box_selected)
+        self.canvas.hovered.connect(self._hovered)
+        self.set_points(np.zeros(0, np.int64), np.zeros((0, 2)), {})
+
+    # --- content ---------------------------------------------------------------------------
+    def set_points(self, ids, xy, records: dict) -> None:
+        """Show ``ids`` ``(N,)`` at ``xy`` ``(N, 2)``; ``records`` maps id -> InrRecord (others are left out)."""
+        points = MapPoints(ids, xy, records)
+        self._selection = []
+        self._wanted.clear()
+        self.card.hide()
+        self.canvas.set_points(points)
+        self._rebuild_arch_boxes(points.archs)
+        self._rebuild_legend(points)
+        self._update_count()
+
+    def set_message(self, text: str) -> None:
+        """Text shown over an empty map (e.g. "Computing the map…" or an error)."""
+        self.canvas.message = text
+        self.canvas.update()
+
+    def set_thumbnail(self, inr_id: int, image: QImage) -> None:
+        """A thumbnail for the hover card (e.g. from ``ThumbnailLoader.ready``)."""
+        self._remember(int(inr_id), image)
+        row = self.canvas.hover_row
+        if row >= 0 and int(self.canvas.points.ids[row]) == int(inr_id) and self.card.isVisible():
+            self._show_card(row)
+
+    def set_thumbnail_provider(self, provider: Callable[[int], QImage | None] | None) -> None:
+        """A quick look-up ``id -> QImage or None`` (e.g. cached PNGs) asked before ``thumbnail_wanted``."""
+        self._provider = provider
+
+    def highlight(self, query_id: int | None, neighbour_ids: Iterable[int] = ()) -> None:
+        """Emphasise a query and its neighbours (others are dimmed); ``None`` clears it."""
+        canvas = self.canvas
+        canvas.query_row = canvas.points.row_of.get(int(query_id), -1) if query_id is not None else -1
+        canvas.neighbour_rows = canvas.points.rows(neighbour_ids) if canvas.query_row >= 0 else np.zeros(0, np.int64)
+        if canvas.query_row >= 0:
+            x, y = canvas.to_screen(canvas.points.xy[canvas.query_row])
+            if not canvas.rect().contains(int(x), int(y)):
+                canvas.center = canvas.points.xy[canvas.query_row].copy()
+        canvas.update()
+
+    def select(self, inr_id: int | None) -> None:
+        """Mark one point as the current one (no signal); ``None`` clears it."""
+        self.canvas.selected_row = -1 if inr_id is None else self.canvas.points.row_of.get(int(inr_id), -1)
+        self.canvas.update()
+
+    def set_arch_visible(self, arch: str, visible: bool) -> None:
+        """Show or hide one architecture's points (as its check box does)."""
+        self.arch_boxes[arch].setChecked(visible)
+
+    def fit(self) -> None:
+        self.canvas.fit()
+
+    # --- queries (also for tests) ----------------------------------------------------------
+    def selection(self) -> list[int]:
+        """Ids of the current box selection."""
+        return list(self._selection)
+
+    def visible_ids(self) -> list[int]:
+        pts = self.canvas.points
+        return [int(i) for i in pts.ids[pts.visible_rows()]]
+
+    def screen_pos(self, inr_id: int) -> QPoint | None:
+        """Where a point is drawn, in canvas pixels (None if it is not on the map)."""
+        row = self.canvas.points.row_of.get(int(inr_id))
+        if row is None:
+            return None
+        x, y = self.canvas.to_screen(self.canvas.points.xy[row])
+        return QPoint(int(round(x)), int(round(y)))
+
+    # --- internals -------------------------------------------------------------------------
+    def _rebuild_arch_boxes(self, archs: list[str]) -> None:
+        for box in self.arch_boxes.values():
+            self.arch_bar.removeWidget(box)
+            box.deleteLater()
+        self.arch_boxes = {}
+        for arch in archs:
+            box = QCheckBox(ARCH_NAMES.get(arch, arch), objectName=f"mapArch_{arch}", checked=True)
+            box.toggled.connect(lambda on, a=arch: self._arch_toggled(a, on))
+            box.setStyleSheet(CHECKBOX_QSS)
+            self.arch_bar.addWidget(box)
+            self.arch_boxes[arch] = box
+
+    def _rebuild_legend(self, points: MapPoints) -> None:
+        self.legend.clear()
+        counts = np.bincount(points.category_code, minlength=len(points.categories))
+
+        def header(text: str) -> None:
+            item = QListWidgetItem(text)
+            item.setFlags(Qt.NoItemFlags)
+            item.setForeground(QColor("#8c96a5"))
+            self.legend.addItem(item)
+
+        header("Category")
+        for k, category in enumerate(points.categories):
+            item = QListWidgetItem(_legend_icon(PALETTE[k % len(PALETTE)], 0), f"{category}  ({counts[k]})")
+            item.setFlags(Qt.ItemIsEnabled)
+            self.legend.addItem(item)
+        header("Function")
+        for name, marker in FUNCTION_NAMES:
+            item = QListWidgetItem(_legend_icon("#c9d1dc", marker), f"{name}  ({MARKERS[marker]})")
+            item.setFlags(Qt.ItemIsEnabled)
+            self.legend.addItem(item)
+
+    def _arch_toggled(self, arch: str, on: bool) -> None:
+        canvas = self.canvas
+        canvas.points.set_arch_visible(arch, on)
+        for attr in ("selected_row", "hover_row"):
+            row = getattr(canvas, attr)
+            if row >= 0 and not canvas.points.visible[row]:
+                setattr(canvas, attr, -1)
+        self.card.hide()
+        if len(canvas.box_rows):
+            canvas.box_rows = canvas.box_rows[canvas.points.visible[canvas.box_rows]]
+            self._box_selected([int(i) for i in canvas.points.ids[canvas.box_rows]])
+        canvas.update()
+        self._update_count()
+
+    def _box_selected(self, ids: list) -> None:
+        self._selection = list(ids)
+        self._update_count()
+        self.selection_changed.emit(list(ids))
+
+    def _hovered(self, row: int, pos: QPointF) -> None:
+        if row < 0:
+            self.card.hide()
+            return
+        self._hover_pos = pos
+        self._show_card(row)
+
+    def _show_card(self, row: int) -> None:
+        record = self.canvas.points.records[row]
+        overlapping = self.canvas.points.count_near(row, 1.5 / self.canvas.scale)
+        self.card.show_record(record, self._thumbnail(record), self._hover_pos, overlapping)
+
+    def _thumbnail(self, record) -> QPixmap | None:
+        pixmap = self._thumbs.get(record.id)
+        if pixmap is None and self._provider is not None:
+            image = self._provider(record.id)
+            if image is not None and not image.isNull():
+                pixmap = self._remember(record.id, image)
+        if pixmap is None and record.id not in self._wanted:
+            self._wanted.add(record.id)
+            self.thumbnail_wanted.emit(record)
+        return pixmap
+
+    def _remember(self, inr_id: int, image: QImage) -> QPixmap:
+        pixmap = self._thumbs[inr_id] = QPixmap.fromImage(image)
+        self._thumbs.move_to_end(inr_id)
+        while len(self._thumbs) > THUMB_CACHE:
+            self._thumbs.popitem(last=False)
+        return pixmap
+
+    def _update_count(self) -> None:
+        pts = self.canvas.points
+        shown = len(pts.visible_rows())
+        text = f"{shown:,} of {len(pts):,} INRs" if shown != len(pts) else f"{len(pts):,} INRs"
+        if self._selection:
+            text += f" · {len(self._selection):,} selected"
+        self.count.setText(text)
