@@ -148,6 +148,7 @@ class GalleryFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self._fields: dict[str, str] = {}
         self._words: tuple[str, ...] = ()
+        self._ids: frozenset[int] | None = None
 
     def set_field(self, field: str, value: str | None) -> None:
         """Keep rows whose ``field`` (one of :data:`FILTER_FIELDS`) equals ``value``; ``None`` = all."""
@@ -160,6 +161,15 @@ class GalleryFilter(QSortFilterProxyModel):
         words = tuple(text.lower().split())
         if words != self._words:
             self._refilter(lambda: setattr(self, "_words", words))
+
+    def set_ids(self, ids) -> None:
+        """Keep only rows with these catalog ids (a selection made elsewhere, e.g. on the map); ``None``: all."""
+        ids = None if ids is None else frozenset(int(i) for i in ids)
+        if ids != self._ids:
+            self._refilter(lambda: setattr(self, "_ids", ids))
+
+    def ids(self) -> frozenset[int] | None:
+        return self._ids
 
     def filters(self) -> dict[str, str]:
         return dict(self._fields)
@@ -179,6 +189,8 @@ class GalleryFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt API
         source = self.sourceModel()
         rec = source.record(row)
+        if self._ids is not None and rec.id not in self._ids:
+            return False
         for field, value in self._fields.items():
             if getattr(rec, field) != value:
                 return False

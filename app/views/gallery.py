@@ -125,7 +125,7 @@ class GalleryView(QWidget):
         self.search = QLineEdit(placeholderText="Search name, category or shape id   Ctrl+F")
         self.search.setObjectName("gallerySearch")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(300)
+        self.search.setMinimumWidth(180)  # leaves room beside the gallery for the side panels
         self.search.textChanged.connect(self.proxy.set_search)
         self.combos: dict[str, QComboBox] = {}
         bar = QHBoxLayout()
@@ -199,6 +199,10 @@ class GalleryView(QWidget):
         if i < 0:
             raise ValueError(f"no {field} {value!r} in this store")
         combo.setCurrentIndex(i)
+
+    def show_only(self, ids: list[int] | None) -> None:
+        """Narrow the rows to these catalog ids (on top of the filters and search); ``None``: all."""
+        self.proxy.set_ids(ids)
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.ShortcutFocusReason)
