@@ -24,6 +24,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="main.py", description="INRet Browser: find similar shapes in an INR store.")
     p.add_argument("store", nargs="?", help="store folder (default: the built-in demo store, built on first run)")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window once loaded, then exit")
+    p.add_argument("--query", metavar="NAME_OR_ID",
+                   help="once the store is open, query with this INR (catalog id, name or shape id; "
+                        "a name shared by several INRs picks the SDF one, else the first)")
     return p.parse_args(argv)
 
 
@@ -63,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
 
     def loaded(_=None) -> None:
+        if args.query:
+            _query_when_open(window, args.query)
         if args.screenshot:
-            _screenshot_when_idle(window, args.screenshot, app.quit)
+            _screenshot_when_idle(window, args.screenshot, app.quit, wait_for_query=bool(args.query))
 
     def start() -> None:
         root = Path(args.store) if args.store else default_demo_store()
@@ -93,19 +98,48 @@ def _demo_complete(root: Path) -> bool:
 SCREENSHOT_TIMEOUT_S = 60.0
 
 
-def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> None:
-    """Grab the window once the visible thumbnails have arrived (or after ``timeout_s``), then ``done()``."""
+def find_record(store, key: str):
+    """The INR named by ``key``: a catalog id, a name or a shape id (SDF first where several share it)."""
+    records = store.records()
+    if key.isdigit():
+        match = [r for r in records if r.id == int(key)]
+    else:
+        match = [r for r in records if key in (r.name, r.shape_id)]
+    if not match:
+        raise ValueError(f"no INR with id, name or shape id {key!r} in {store.root}")
+    return sorted(match, key=lambda r: (r.function != "sdf", r.id))[0]
+
+
+def _query_when_open(window, key: str) -> None:
+    try:
+        window.controller.query_record(find_record(window.store, key))
+    except ValueError as exc:
+        window.statusBar().showMessage(str(exc))
+
+
+def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT_TIMEOUT_S, *,
+                          wait_for_query: bool = False) -> None:
+    """Grab the window once the visible thumbnails (and the query's results) have arrived, then ``done()``.
+
+    Gives up waiting after ``timeout_s`` and grabs what there is.
+    """
     import time
 
     from PySide6.QtCore import QTimer
 
-    loader = window.gallery.loader
+    loaders = (window.gallery.loader, window.results.loader)
+    controller = window.controller
     deadline = time.monotonic() + timeout_s
     settle = {"polls": 0}
 
+    def quiet() -> bool:
+        answered = not wait_for_query or controller.outcome is not None or bool(controller.encoders is not None
+                                                                               and not controller.encoders)
+        return answered and not window.runner.busy() and all(loader.is_idle() for loader in loaders)
+
     def poll() -> None:
         # a few quiet polls in a row: the first paint has asked for the visible rows and all arrived
-        settle["polls"] = settle["polls"] + 1 if loader.is_idle() else 0
+        settle["polls"] = settle["polls"] + 1 if quiet() else 0
         if settle["polls"] >= 3 or time.monotonic() > deadline:
             window.grab().save(path)
             done()

@@ -1,7 +1,11 @@
 """The main window: panels plus a thin controller.
 
-For now the window shows a store's INRs in the gallery and the progress of opening or
-building it; the results, 3D view, t-SNE map and cutaways join as their issues land.
+Layout (top to bottom): a menu bar; a "Query" tool bar (retrieve selector, k, query the
+selected shape); the gallery on the left beside a tab widget of side panels (t-SNE map,
+cutaways, 3D view; placeholders until those panels land, see :meth:`MainWindow.set_panel`);
+the results strip along the bottom; a status bar with the shape count, the last query's
+latency and the running job (progress and Cancel). The query logic lives in
+:class:`~app.controller.QueryController`; the window only wires panels to it.
 """
 
 from __future__ import annotations
@@ -9,72 +13,195 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QThreadPool, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from inret_engine.store import InrRecord, Store
 
+from .actions import install_actions
+from .controller import QueryController
+from .jobs import droppable
+from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome
 from .views.gallery import GalleryView
-from .workers import GeneratorWorker
+from .views.job_bar import JobBar
+from .views.placeholder import PlaceholderPanel
+from .views.results import ResultsView
+from .workers import GeneratorWorker, JobRunner
+
+PANELS = (("map", "Map", "t-SNE map of the store's embeddings"),
+          ("cutaways", "Cutaways", "SDF / UDF cutaways and field slices of the selected shape"),
+          ("3d", "3D", "3D view of the selected shape (pyvistaqt)"))
+"""``(key, tab title, what will be there)`` of the side panels, in tab order."""
 
 
 class MainWindow(QMainWindow):
+    """Gallery, side panels, results strip; a :class:`QueryController` does the querying.
+
+    Signals:
+        record_selected(object): the shape to show in detail changed (a gallery card became
+            current, a result card was clicked): an ``InrRecord``, or the ``QuerySubject`` of
+            a query that is not in the store (it carries the loaded INR as ``.inr``).
+        store_changed(object): a store was opened (``Store``) or closed (``None``).
+    """
+
+    record_selected = Signal(object)
+    store_changed = Signal(object)
+
     def __init__(self):
         super().__init__()
         self.setWindowTitle("INRet Browser")
-        self.resize(1100, 720)
+        self.resize(1440, 900)
+        self.setAcceptDrops(True)
         self.store: Store | None = None
-        self.title = QLabel("No store open")
-        self.title.setObjectName("storeTitle")
+        self.runner = JobRunner(QThreadPool.globalInstance(), self)
+        self.controller = QueryController(self.runner, self)
+        self._build_panels()
+        self._build_status_bar()
+        self.actions_by_name = install_actions(self)
+        self._wire()
+
+    # --- layout --------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.title = QLabel("No store open", objectName="storeTitle")
         self.gallery = GalleryView()
         self.model = self.gallery.model
-        self.gallery.count_changed.connect(self._show_count)
-        self.gallery.selected.connect(self._show_record)
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(12, 6, 12, 8)
+        left = QWidget()
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.gallery, 1)
-        layout.addWidget(self.progress)
+        self.side = QTabWidget(objectName="sidePanels")
+        self.panels: dict[str, QWidget] = {}
+        for key, title, what in PANELS:
+            self.panels[key] = PlaceholderPanel(title, what)
+            self.side.addTab(self.panels[key], title)
+        self.top_split = QSplitter(Qt.Horizontal)
+        self.top_split.addWidget(left)
+        self.top_split.addWidget(self.side)
+        self.top_split.setStretchFactor(0, 3)
+        self.top_split.setStretchFactor(1, 2)
+        self.top_split.setSizes([860, 540])
+        self.results = ResultsView()
+        self.main_split = QSplitter(Qt.Vertical)
+        self.main_split.addWidget(self.top_split)
+        self.main_split.addWidget(self.results)
+        self.main_split.setStretchFactor(0, 1)
+        self.main_split.setCollapsible(1, False)
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(12, 6, 12, 6)
+        outer.addWidget(self.main_split)
         self.setCentralWidget(body)
+        for view in (self.gallery.list, self.results.list):  # drops are the window's, not the lists'
+            view.setAcceptDrops(False)
+
+        bar = self.addToolBar("Query")
+        bar.setObjectName("queryToolBar")
+        bar.setMovable(False)
+        self.retrieve = QComboBox(objectName="retrieveMode")
+        for mode, label in RETRIEVE_MODES:
+            self.retrieve.addItem(label, mode)
+        self.retrieve.setToolTip("Which INRs to retrieve: of the query's own function, of one function, or any")
+        self.k_spin = QSpinBox(objectName="kSpin", minimum=1, maximum=200, value=DEFAULT_K)
+        self.k_spin.setToolTip("How many neighbours to show")
+        bar.addWidget(QLabel(" Retrieve "))
+        bar.addWidget(self.retrieve)
+        bar.addWidget(QLabel("  k "))
+        bar.addWidget(self.k_spin)
+        bar.addSeparator()
+        self.query_bar = bar
+
+    def _build_status_bar(self) -> None:
         self.count = QLabel(objectName="countLabel")
-        self.statusBar().addPermanentWidget(self.count)
-        self.statusBar().setSizeGripEnabled(False)
-        self._actions()
-        self.pool = QThreadPool.globalInstance()
-        self._worker: GeneratorWorker | None = None
+        self.latency = QLabel(objectName="latencyLabel")
+        self.job_bar = JobBar(self.runner)
+        self.progress = self.job_bar.progress
+        status = self.statusBar()
+        status.addPermanentWidget(self.job_bar)
+        status.addPermanentWidget(self.latency)
+        status.addPermanentWidget(self.count)
+        status.setSizeGripEnabled(False)
 
-    def _actions(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, keys, slot in (("&Open Store…", "Ctrl+O", self.choose_store), ("&Reload", "F5", self.reload),
-                                 ("&Quit", "Ctrl+Q", self.close)):
-            file_menu.addAction(QAction(text, self, shortcut=QKeySequence(keys), triggered=slot))
-        find = QAction("&Find…", self, shortcut=QKeySequence("Ctrl+F"), triggered=self.gallery.focus_search)
-        self.menuBar().addMenu("&Edit").addAction(find)
+    def _wire(self) -> None:
+        c = self.controller
+        self.gallery.count_changed.connect(self._show_count)
+        self.gallery.selected.connect(self._select)
+        self.gallery.activated.connect(c.query_record)
+        self.results.selected.connect(self._select)
+        self.results.activated.connect(self._query_result)
+        self.retrieve.currentIndexChanged.connect(lambda _i: c.set_mode(self.retrieve.currentData()))
+        self.k_spin.valueChanged.connect(c.set_k)
+        c.query_started.connect(self.results.show_query)
+        c.results_ready.connect(self.results.show_outcome)
+        c.results_ready.connect(self._show_latency)
+        c.query_image.connect(self.results.set_query_image)
+        c.notice.connect(self.results.set_notice)
+        c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        c.error.connect(self.show_error)
+        self.runner.failed.connect(self.show_error)
 
-    # --- store ------------------------------------------------------------------------
+    def set_panel(self, key: str, widget: QWidget) -> QWidget:
+        """Swap a side panel's placeholder (``"map"``, ``"cutaways"``, ``"3d"``) for the real widget.
+
+        Returns the placeholder (scheduled for deletion). Wiring stays explicit at the call
+        site; what the window offers a panel: signals :attr:`record_selected`,
+        :attr:`store_changed` and ``controller.results_ready(QueryOutcome)``; slots
+        :meth:`query_id`, :meth:`select_id` and :meth:`show_only_ids` (map ids in, the
+        window does the rest).
+        """
+        old = self.panels[key]
+        index = self.side.indexOf(old)
+        title = self.side.tabText(index)
+        self.side.removeTab(index)
+        self.side.insertTab(index, widget, title)
+        self.panels[key] = widget
+        old.deleteLater()
+        return old
+
+    def query_id(self, inr_id: int) -> None:
+        """Make the store INR with this catalog id the query (e.g. a double-clicked map point)."""
+        record = self._record(inr_id)
+        if record is not None:
+            self.controller.query_record(record)
+
+    def select_id(self, inr_id: int) -> None:
+        """Show the store INR with this catalog id in the detail panels (e.g. a clicked map point)."""
+        record = self._record(inr_id)
+        if record is not None:
+            self._select(record)
+
+    def show_only_ids(self, ids) -> None:
+        """Narrow the gallery to these catalog ids (a box / lasso selection); empty or ``None``: all."""
+        self.gallery.show_only(list(ids) if ids else None)
+
+    def _record(self, inr_id: int) -> InrRecord | None:
+        try:
+            return None if self.store is None else self.store.catalog.inr(int(inr_id))
+        except KeyError:
+            return None
+
+    # --- store ---------------------------------------------------------------------------
     def open_store(self, root: Path) -> None:
+        """Open ``root`` (raises ``ValueError`` / ``OSError`` when it is not a store)."""
         store = Store.open(root)
         if self.store is not None:
             self.store.close()
         self.store = store
         self.gallery.set_store(store)
+        self.results.set_store(store)
+        self.controller.set_store(store)
         self.title.setText(f"{Path(root).name} <span style='color:#7d8796; font-weight:normal; font-size:10pt'>"
                            f"&nbsp; {root} — {self.model.rowCount()} INRs</span>")
         self.statusBar().showMessage(f"Opened {root}", 5000)
+        self.store_changed.emit(store)
 
-    def choose_store(self) -> None:
-        start = str(self.store.root) if self.store is not None else ""
-        folder = QFileDialog.getExistingDirectory(self, "Open an INR store", start)
-        if folder:
-            self._try(lambda: self.open_store(Path(folder)))
+    def try_open(self, root: Path) -> None:
+        self._try(lambda: self.open_store(Path(root)))
 
     def reload(self) -> None:
         if self.store is not None:
-            self._try(lambda: self.open_store(self.store.root))
+            self.try_open(self.store.root)
 
     def _try(self, action: Callable[[], None]) -> None:
         try:
@@ -83,40 +210,63 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
 
     def run_job(self, job: Callable[[], Iterator], *, label: str, on_done: Callable[[object], None]) -> GeneratorWorker:
-        """Run an engine generator with a progress bar; errors become a dialog."""
-        worker = GeneratorWorker(job)
-        self.progress.setVisible(True)
-        self.progress.setFormat(f"{label} %p%")
-        worker.signals.progress.connect(self._on_progress)
-        worker.signals.result.connect(on_done)
-        worker.signals.error.connect(self.show_error)
-        worker.signals.finished.connect(lambda: self.progress.setVisible(False))
-        self._worker = worker
-        self.pool.start(worker)
-        return worker
+        """Run an engine generator with progress and Cancel in the status bar; errors become a dialog."""
+        return self.runner.start(job, label=label, on_done=on_done)
 
-    def _on_progress(self, event) -> None:
-        total = max(int(getattr(event, "total", 0)), 1)
-        self.progress.setMaximum(total)
-        self.progress.setValue(int(getattr(event, "done", 0)))
-        stage = getattr(event, "stage", "")
-        self.statusBar().showMessage(f"{stage} {event.done}/{event.total} {getattr(event, 'message', '')}")
+    # --- reactions -----------------------------------------------------------------------
+    def _select(self, item) -> None:
+        if isinstance(item, InrRecord):
+            chamfer = "" if item.chamfer is None else f" · Chamfer {item.chamfer:.4f}"
+            self.statusBar().showMessage(f"{item.name} · {item.category} · {item.arch} {item.function.upper()}"
+                                         f"{chamfer}")
+        self.record_selected.emit(item)
+
+    def _query_result(self, item) -> None:
+        if isinstance(item, InrRecord):
+            self.controller.query_record(item)
+
+    def query_selected(self) -> None:
+        record = self.gallery.current_record()
+        if record is not None:
+            self.controller.query_record(record)
 
     def _show_count(self, shown: int, total: int) -> None:
         self.count.setText(f"{shown} of {total} INRs")
 
-    def _show_record(self, rec: InrRecord) -> None:
-        chamfer = "" if rec.chamfer is None else f" · Chamfer {rec.chamfer:.4f}"
-        self.statusBar().showMessage(f"{rec.name} · {rec.category} · {rec.arch} {rec.function.upper()}{chamfer}")
+    def _show_latency(self, outcome: QueryOutcome) -> None:
+        self.latency.setText(f"query {outcome.embed_ms + outcome.search_ms:.1f} ms "
+                             f"(embed {outcome.embed_ms:.1f} + search {outcome.search_ms:.1f})")
 
     def show_error(self, message: str) -> None:
         QMessageBox.critical(self, "INRet Browser", message.split("\n\n")[0])
 
+    # --- drag and drop -------------------------------------------------------------------
+    @staticmethod
+    def _dropped_files(mime) -> list[Path]:
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if any(droppable(p) for p in self._dropped_files(event.mimeData())):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        files = self._dropped_files(event.mimeData())
+        if not files:
+            return
+        event.acceptProposedAction()
+        self.controller.query_file(files[0])
+        if len(files) > 1:
+            self.statusBar().showMessage(f"Querying with {files[0].name}; one file at a time", 8000)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if self._worker is not None:
-            self._worker.cancel()
+        self.runner.cancel()
         self.gallery.shutdown()
-        self.pool.waitForDone(5000)
+        self.results.shutdown()
+        self.controller.shutdown()
+        self.runner.pool.waitForDone(5000)
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)

@@ -9,10 +9,11 @@ through queued signals.
 from __future__ import annotations
 
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class WorkerSignals(QObject):
@@ -34,6 +35,8 @@ class GeneratorWorker(QRunnable):
         self.job = job
         self.signals = WorkerSignals()
         self._cancelled = False
+        self.done = False
+        """True once ``run`` has returned (whoever holds the worker may let it go)."""
         self.setAutoDelete(False)
 
     def cancel(self) -> None:
@@ -61,4 +64,69 @@ class GeneratorWorker(QRunnable):
         except Exception as exc:  # noqa: BLE001 - any failure becomes a dialog, never a crash
             self.signals.error.emit(f"{exc}\n\n{traceback.format_exc(limit=3)}")
         finally:
+            self.done = True
             self.signals.finished.emit()
+
+
+class JobRunner(QObject):
+    """Runs engine jobs one at a time in a thread pool, so long work never overlaps on two cores.
+
+    A job started while another runs waits its turn. The window binds a progress bar and a
+    cancel button to the signals; whoever starts a job gets its result through ``on_done``.
+
+    Signals:
+        started(str): a job began; its label.
+        progress(object): a record the running job yielded.
+        failed(str): the running job raised; the message (first paragraph is for the user).
+        idle(): nothing is running or waiting.
+    """
+
+    started = Signal(str)
+    progress = Signal(object)
+    failed = Signal(str)
+    idle = Signal()
+
+    def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = pool or QThreadPool.globalInstance()
+        self.current: GeneratorWorker | None = None
+        self.label = ""
+        self._waiting: deque[tuple[GeneratorWorker, str, Callable | None, Callable | None]] = deque()
+
+    def start(self, job: Callable[[], Iterator[Any]], *, label: str, on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[str], None] | None = None) -> GeneratorWorker:
+        """Queue ``job``; ``on_done(result)`` or ``on_error(message)`` (default: ``failed``) follow on the GUI thread."""
+        worker = GeneratorWorker(job)
+        self._waiting.append((worker, label, on_done, on_error))
+        if self.current is None:
+            self._next()
+        return worker
+
+    def busy(self) -> bool:
+        return self.current is not None
+
+    def cancel(self) -> None:
+        """Stop the running job at its next progress record and drop the waiting ones."""
+        self._waiting.clear()
+        if self.current is not None:
+            self.current.cancel()
+
+    def _next(self) -> None:
+        while self._waiting:
+            worker, label, on_done, on_error = self._waiting.popleft()
+            if worker.cancelled:
+                continue
+            self.current, self.label = worker, label
+            worker.signals.progress.connect(self.progress)
+            if on_done is not None:
+                worker.signals.result.connect(on_done)
+            worker.signals.error.connect(on_error or self.failed)
+            worker.signals.finished.connect(self._finished)
+            self.started.emit(label)
+            self.pool.start(worker)
+            return
+        self.idle.emit()
+
+    def _finished(self) -> None:
+        self.current, self.label = None, ""
+        self._next()

@@ -1,34 +1,53 @@
-"""The window opens a store, lists its INRs, runs engine jobs off the GUI thread and survives errors."""
+"""The window opens a store, lists its INRs, holds the side panels, runs jobs off the GUI thread, survives errors."""
 
 import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+from PySide6.QtCore import Signal  # noqa: E402
+from PySide6.QtWidgets import QMessageBox, QWidget  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.workers import GeneratorWorker  # noqa: E402
-from inret_engine.build import BuildOptions, build_store, resolve_sources  # noqa: E402
-from inret_engine.store import Store  # noqa: E402
+from app.views.placeholder import PlaceholderPanel  # noqa: E402
+from app.workers import GeneratorWorker, JobRunner  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("store") / "S"
-    opts = BuildOptions(archs=("triplane",), steps=10, per_category=1)
-    with Store.create(root) as store:
-        for _ in build_store(store, resolve_sources("demo", categories=["chair", "mug"], per_category=1), opts):
-            pass
-    return root
-
-
-def test_open_store_lists_every_inr(qtbot, tiny_store):
+def test_open_store_lists_every_inr(qtbot, bare_store):
     window = MainWindow()
     qtbot.addWidget(window)
-    window.open_store(tiny_store)
-    assert window.model.rowCount() == 2 * 3
-    assert "chair" in window.model.data(window.model.index(0))
-    assert "6 INRs" in window.title.text()
+    with qtbot.waitSignal(window.runner.idle, timeout=30_000):  # looking for encoders: none here
+        window.open_store(bare_store)
+    assert window.model.rowCount() == 9 * 3
+    assert window.model.data(window.model.index(0)).startswith(window.store.records()[0].name + "\n")
+    assert "27 INRs" in window.title.text()
+
+
+def test_side_panels_are_placeholders_that_a_real_panel_replaces(qtbot, bare_store):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert [window.side.tabText(i) for i in range(window.side.count())] == ["Map", "Cutaways", "3D"]
+    assert all(isinstance(p, PlaceholderPanel) for p in window.panels.values())
+
+    class FakeMap(QWidget):  # the map's signals carry catalog ids
+        selected = Signal(int)
+        selection_changed = Signal(list)
+
+    fake = FakeMap()
+    old = window.set_panel("map", fake)
+    assert isinstance(old, PlaceholderPanel)
+    assert window.side.widget(0) is fake and window.side.tabText(0) == "Map" and window.panels["map"] is fake
+    fake.selected.connect(window.select_id)
+    fake.selection_changed.connect(window.show_only_ids)
+    with qtbot.waitSignal(window.runner.idle, timeout=30_000):
+        window.open_store(bare_store)
+    record = window.store.records()[4]
+    with qtbot.waitSignal(window.record_selected) as blocker:
+        fake.selected.emit(record.id)
+    assert blocker.args == [record]
+    fake.selection_changed.emit([record.id, record.id + 1])
+    assert window.gallery.shown() == 2 and window.gallery.proxy.record(0) == record
+    fake.selection_changed.emit([])
+    assert window.gallery.shown() == 27
 
 
 def test_worker_reports_progress_and_result(qtbot):
@@ -69,3 +88,23 @@ def test_a_failing_job_shows_a_dialog_and_the_window_carries_on(qtbot, monkeypat
     assert shown == ["model.inr: truncated file"]
     qtbot.waitUntil(lambda: not window.progress.isVisible(), timeout=5000)
     assert worker.cancelled is False
+
+
+def test_runner_runs_jobs_one_at_a_time_in_order(qtbot):
+    runner = JobRunner()
+    order = []
+
+    def job(name):
+        def run():
+            order.append(f"{name} start")
+            yield name
+            order.append(f"{name} end")
+            return name
+        return run
+
+    results = []
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        for name in "abc":
+            runner.start(job(name), label=name, on_done=results.append)
+    assert results == ["a", "b", "c"]
+    assert order == ["a start", "a end", "b start", "b end", "c start", "c end"]

@@ -1,0 +1,131 @@
+"""Menus, shortcuts and the small dialogs behind them, for :class:`~app.main_window.MainWindow`.
+
+Each action asks for what it needs (a folder, a file name, a dialog's options) and hands
+the work to the window's store, controller or job runner.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QFileDialog
+
+from .jobs import DROP_SUFFIXES, build_store_job, trainable_archs
+
+
+def install_actions(window) -> dict[str, QAction]:
+    """Build the menu bar of ``window``; returns its actions by name (for tests and tool bars)."""
+    acts: dict[str, QAction] = {}
+
+    def add(menu, name: str, text: str, keys, slot, tip: str = "") -> QAction:
+        action = QAction(text, window, triggered=slot)
+        if keys:
+            action.setShortcuts([QKeySequence(k) for k in ([keys] if isinstance(keys, str) else keys)])
+        action.setStatusTip(tip)
+        menu.addAction(action)
+        acts[name] = action
+        return action
+
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    add(file, "open", "&Open Store…", "Ctrl+O", lambda: choose_store(window), "Open an INR store folder")
+    add(file, "build", "&Build Store from Mesh Folder…", "Ctrl+B", lambda: build_store(window),
+        "Fit INRs of a folder of meshes or point clouds into a new store")
+    add(file, "reload", "&Reload", "F5", window.reload)
+    file.addSeparator()
+    add(file, "query_file", "Query with &File…", "Ctrl+Shift+O", lambda: choose_query_file(window),
+        "Query with an .inr, mesh or point-cloud file (or drop one on the window)")
+    add(file, "export", "&Export Results…", "Ctrl+E", lambda: export_results(window), "Write the results as CSV or JSON")
+    add(file, "screenshot", "Save &Screenshot…", "Ctrl+Shift+S", lambda: save_screenshot(window))
+    file.addSeparator()
+    add(file, "quit", "&Quit", "Ctrl+Q", window.close)
+
+    edit = bar.addMenu("&Edit")
+    add(edit, "find", "&Find…", "Ctrl+F", window.gallery.focus_search)
+
+    query = bar.addMenu("&Query")
+    selected = add(query, "query_selected", "&Query Selected", ["Return", "Enter"], window.query_selected,
+                   "Make the selected gallery shape the query")
+    selected.setShortcutContext(Qt.WidgetWithChildrenShortcut)  # Enter in the search box still only searches
+    window.gallery.list.addAction(selected)
+    add(query, "cancel", "&Cancel Running Job", "Esc", window.runner.cancel)
+
+    tools = bar.addMenu("&Tools")
+    add(tools, "train", "&Train Encoders…", "Ctrl+T", lambda: train_encoders(window),
+        "Train encoders on this store's INRs, install them and embed the store")
+    window.query_bar.addAction(selected)
+    return acts
+
+
+def choose_store(window) -> None:
+    start = str(window.store.root) if window.store is not None else ""
+    folder = QFileDialog.getExistingDirectory(window, "Open an INR store", start)
+    if folder:
+        window.try_open(Path(folder))
+
+
+def choose_query_file(window) -> None:
+    pattern = " ".join(f"*{s}" for s in DROP_SUFFIXES)
+    path, _ = QFileDialog.getOpenFileName(window, "Query with a file", "", f"INRs, meshes, point clouds ({pattern})")
+    if path:
+        window.controller.query_file(Path(path))
+
+
+def export_results(window) -> None:
+    if window.controller.outcome is None:
+        window.show_error("No results to export yet: double-click a shape first.")
+        return
+    name = f"{window.controller.outcome.subject.name}-results.csv"
+    path, _ = QFileDialog.getSaveFileName(window, "Export results", name, "CSV (*.csv);;JSON (*.json)")
+    if path:
+        try:
+            written = window.controller.export(Path(path))
+        except (ValueError, OSError) as exc:
+            window.show_error(str(exc))
+        else:
+            window.statusBar().showMessage(f"Wrote {written}", 5000)
+
+
+def save_screenshot(window, path: str | None = None) -> None:
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(window, "Save screenshot", "inret-browser.png", "PNG (*.png)")
+    if path:
+        ok = window.grab().save(path)
+        window.statusBar().showMessage(f"Saved {path}" if ok else f"Could not write {path}", 5000)
+
+
+def build_store(window) -> None:
+    from .dialogs.build_store import BuildStoreDialog
+
+    dialog = BuildStoreDialog(window, start=str(Path.home()))
+    while dialog.exec() == QDialog.Accepted:
+        try:
+            options = dialog.options()
+        except ValueError as exc:
+            window.show_error(str(exc))
+            continue
+        source, out = dialog.source_text(), dialog.store_path()
+        window.runner.start(lambda: build_store_job(source, out, options), label=f"Building {out.name}",
+                            on_done=lambda root: window.try_open(root))
+        return
+
+
+def train_encoders(window) -> None:
+    from .dialogs.train import TrainDialog
+
+    if window.store is None:
+        window.show_error("Open a store first: encoders are trained on a store's INRs.")
+        return
+    encoders = window.controller.encoders
+    installed = {r.model.spec.arch for r in encoders.retrievers} if encoders else set()
+    dialog = TrainDialog(trainable_archs(window.store), installed, window)
+    while dialog.exec() == QDialog.Accepted:
+        try:
+            choice = dialog.choice()
+        except ValueError as exc:
+            window.show_error(str(exc))
+            continue
+        window.controller.train(choice)
+        return

@@ -1,0 +1,1 @@
+"""Dialogs that collect the options of a long job (building a store, training encoders)."""

@@ -1,0 +1,146 @@
+"""The encoders installed in a store, as the browser uses them (plain Python, no Qt).
+
+A store may hold several trained models (one per architecture config, each with an
+encoder per implicit function). :class:`EncoderSet` loads them one by one, so a stale or
+damaged model file is reported instead of hiding the good ones, and answers the two
+questions a query asks: which retriever embeds this INR, and into which architecture
+an INR that no model knows should be distilled (or a dropped mesh fitted).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+from inret_engine.encoders.model import INRetModel
+from inret_engine.fields import FieldConfig, default_config
+from inret_engine.functions import ImplicitFunction
+from inret_engine.retrieval import MODELS, Retriever
+from inret_engine.store import InrRecord, ShapeINR, Store
+
+FUNCTION_ORDER = (ImplicitFunction.SDF, ImplicitFunction.UDF, ImplicitFunction.OCC)
+
+NO_ENCODER_ADVICE = (
+    "This store has no trained encoder yet, so there is nothing to compare shapes with.\n"
+    "Use Tools ▸ Train Encoders… (Ctrl+T), or from a shell:\n"
+    "  inret train-encoder STORE --arch hash --out hash.enc\n"
+    "  inret embed STORE --encoder hash.enc")
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateProgress:
+    """Embedding progress over every installed model."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where an INR no model knows goes: a retriever, the architecture config it encodes, a function."""
+
+    retriever: Retriever
+    config: FieldConfig
+    function: ImplicitFunction
+
+
+class EncoderSet:
+    """Retrievers for the models installed in ``STORE/models``.
+
+    Attributes:
+        store: the open store.
+        retrievers: one per model that loaded.
+        problems: one line per model file that did not load (stale format, damaged file).
+    """
+
+    def __init__(self, store: Store, retrievers: list[Retriever], problems: list[str] | None = None):
+        self.store = store
+        self.retrievers = retrievers
+        self.problems = list(problems or [])
+        self._configs: dict[str, FieldConfig | None] = {}
+
+    @classmethod
+    def load(cls, store: Store) -> "EncoderSet":
+        """Load every ``*.enc`` in the store's model folder; bad ones become :attr:`problems`."""
+        retrievers, problems = [], []
+        folder = Path(store.root) / MODELS
+        for path in sorted(folder.glob("*.enc")) if folder.is_dir() else []:
+            try:
+                retrievers.append(Retriever(store, INRetModel.load(path)))
+            except (ValueError, OSError) as exc:
+                problems.append(str(exc))
+        return cls(store, retrievers, problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.retrievers)
+
+    def describe(self) -> str:
+        """``"hash (SDF, UDF, OCC), mlp (SDF)"``."""
+        return ", ".join(f"{r.model.spec.arch} ({', '.join(f.upper() for f in r.model.spec.functions)})"
+                         for r in self.retrievers)
+
+    def update(self) -> Iterator[UpdateProgress]:
+        """Bring every model's embeddings and index up to date (see :meth:`Retriever.update`)."""
+        for n, retriever in enumerate(self.retrievers, 1):
+            label = f"Embedding with the {retriever.model.spec.arch} encoder ({n}/{len(self.retrievers)})"
+            for event in retriever.update():
+                yield UpdateProgress(label, event.done, event.total)
+            self.config_of(retriever)  # resolve configs here, off the GUI thread
+
+    # --- choosing a model -------------------------------------------------------------
+    def for_inr(self, config_id: str, function: str) -> Retriever | None:
+        """The retriever whose model encodes INRs of this config and function, if any."""
+        for r in self.retrievers:
+            if r.model.spec.config_id == config_id and function in r.model.spec.functions:
+                return r
+        return None
+
+    def for_record(self, record: InrRecord) -> Retriever | None:
+        return self.for_inr(record.config_id, record.function)
+
+    def for_shape_inr(self, inr: ShapeINR) -> Retriever | None:
+        return self.for_inr(inr.config.config_id, inr.function.value)
+
+    def target(self, function: ImplicitFunction, *, prefer: str | None = None) -> Target:
+        """The model (and its INR config) to distill or fit a ``function`` source into.
+
+        The source's own function is kept where a model encodes it; an SDF or Occ source
+        can also become a UDF INR (its distances are known), never the other way round.
+
+        Args:
+            function: what the source outputs.
+            prefer: an architecture kind to prefer among equally good models.
+
+        Raises:
+            ValueError: no installed model can take such a source.
+        """
+        wanted = [function] + ([ImplicitFunction.UDF] if function.is_signed else [])
+        ranked = sorted(self.retrievers, key=lambda r: r.model.spec.arch != prefer)
+        for fn in wanted:
+            for r in ranked:
+                config = self.config_of(r) if fn.value in r.model.spec.functions else None
+                if config is not None:
+                    return Target(r, config, fn)
+        have = self.describe() or "none"
+        raise ValueError(f"no installed encoder can take a {function.value.upper()} INR (encoders: {have}); "
+                         "train one with Tools ▸ Train Encoders…")
+
+    def config_of(self, retriever: Retriever) -> FieldConfig | None:
+        """The architecture config a model encodes: read from one of the store's INRs of it.
+
+        A model only names its config by id; the full config comes from an INR that uses it
+        (or the architecture's default config, when its id matches). ``None`` when neither.
+        """
+        config_id = retriever.model.spec.config_id
+        if config_id not in self._configs:
+            config = None
+            records = [r for r in self.store.records(arch=retriever.model.spec.arch) if r.config_id == config_id]
+            if records:
+                config = self.store.load(records[0]).config
+            elif default_config(retriever.model.spec.arch).config_id == config_id:
+                config = default_config(retriever.model.spec.arch)
+            self._configs[config_id] = config
+        return self._configs[config_id]
