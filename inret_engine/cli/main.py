@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, build, distill, info, render, retrieval
+from . import bench, benchmark, build, distill, info, render, retrieval
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def make_parser() -> argparse.ArgumentParser:
     render.add_parser(sub)
     retrieval.add_parsers(sub)
     distill.add_parser(sub)
+    benchmark.add_parser(sub)
     return parser
 
 

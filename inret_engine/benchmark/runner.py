@@ -1,0 +1,232 @@
+"""``inret benchmark``: the paper's tables from a mesh dataset in one run (paper 5.2-5.4).
+
+Stages, each resumable from ``OUT``:
+
+1. **Store** (``OUT/store``): ground truth and INRs of the train and test shapes: every
+   grid architecture and a SIREN (MLP-only INR) with the same-function function, plus
+   all three functions for the cross-function architecture.
+2. **Same-function retrieval** on the test split (each test INR queries the others):
+   INRet on every grid architecture; inr2vec (the weight encoder on SIRENs, a decoder per
+   function); INRet on SIRENs distilled into the cross-function architecture, queried
+   against that architecture's INRs; point-cloud and multi-view baselines converted from
+   the cross-function architecture's INRs.
+3. **Cross-function tables** for the cross-function architecture, trained with no
+   regularisation, the L2 tie only, and both (L2 + the unified UDF decoder).
+
+Every method also reports ``query_ms``: reading one INR file, embedding it (converting,
+distilling) and searching an HNSW index of the test INRs, one query at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import torch
+
+from ..build import DEMO, BuildOptions, build_store, resolve_sources
+from ..distill import distill_many
+from ..encoders.embed import default_device
+from ..functions import ImplicitFunction
+from ..store import InrRecord, Store
+from .methods import ABLATION, BOTH, NONE, Event, Latency, embed, inr_embedder, time_queries, trained_encoder
+from .presets import Preset
+from .scoring import Embedded, cross_function_table, score
+
+DISTILL_BATCH = 16
+
+
+@dataclasses.dataclass
+class Context:
+    store: Store
+    out: Path
+    preset: Preset
+    device: torch.device
+    report: dict
+
+    def test_records(self, arch: str, function: ImplicitFunction) -> list[InrRecord]:
+        config_id = self.preset.config(arch).config_id
+        return [r for r in self.store.records(arch=arch, split="test", function=function.value)
+                if r.config_id == config_id]
+
+    def add_method(self, name: str, metrics: dict, latency: Latency, **extra) -> None:
+        keep = {k: metrics[k] for k in ("map@1", "map@5", "map@10", "f1@10", "p@10", "r@10", "map@1_per_class",
+                                         "queries", "classes")}
+        self.report["methods"][name] = {**keep, **latency.to_dict(), **extra}
+
+
+def run_benchmark(dataset: str | Path, out: Path, preset: Preset, *,
+                  device: torch.device | None = None) -> Iterator[Event | dict]:
+    """Run every stage; yields progress events, then the report (a JSON-ready dict)."""
+    start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"dataset": str(dataset), "preset": preset.name, "device": str(device or default_device()),
+              "categories": list(preset.categories) if preset.categories else "all", "methods": {},
+              "cross_function": {}, "seconds": {}}
+    with Store.create(out / "store") as store:
+        ctx = Context(store, out, preset, device or default_device(), report)
+        stages = [("store", _build), ("inret", _inret_grids), ("inr2vec", _inr2vec),
+                  ("distilled", _distilled), ("ablation", _ablation), ("baselines", _baselines)]
+        for name, stage in stages:
+            t0 = time.perf_counter()
+            yield from stage(ctx, dataset) if name == "store" else stage(ctx)
+            report["seconds"][name] = round(time.perf_counter() - t0, 1)
+    report["seconds"]["total"] = round(time.perf_counter() - start, 1)
+    yield report
+
+
+def _build(ctx: Context, dataset) -> Iterator[Event]:
+    p = ctx.preset
+    if str(dataset) == DEMO:  # demo instances are split by index: every third one is a test shape
+        n = None if None in (p.train_per_category, p.test_per_category) else \
+            p.train_per_category + p.test_per_category
+        sources = resolve_sources(dataset, categories=p.categories, per_category=n)
+    else:
+        sources = []
+        for split, n in (("train", p.train_per_category), ("test", p.test_per_category)):
+            sources += resolve_sources(dataset, splits=[split], categories=p.categories, per_category=n)
+    archs = (*p.grid_archs, "mlp")
+    for i, arch in enumerate(archs, 1):
+        options = BuildOptions(configs=(p.config(arch),), functions=p.functions_for(arch), align=p.align,
+                               steps=p.fit_steps)
+        for event in build_store(ctx.store, sources, options):
+            if event.stage in ("sampling", "fitting"):
+                yield Event(f"store {event.stage}", event.done, event.total,
+                            f"[{i}/{len(archs)}] {event.message}")
+    recs = ctx.store.records()
+    ctx.report["shapes"] = {s: len({r.shape_id for r in recs if r.split == s}) for s in ("train", "test")}
+    ctx.report["inrs"] = len(recs)
+    ctx.report["skipped"] = [list(s) for s in ctx.store.catalog.skipped()]
+
+
+def _model(ctx: Context, arch: str, functions, reg=BOTH):
+    settings = dataclasses.replace(ctx.preset.encoder, unified=reg.unified, l2_weight=reg.l2_weight)
+    model = None
+    for item in trained_encoder(ctx.store, ctx.out / "encoders", arch, tuple(functions), settings,
+                                device=ctx.device):
+        if isinstance(item, Event):
+            yield item
+        else:
+            model = item
+    return model
+
+
+def _same_function(ctx: Context, name: str, arch: str, reg=BOTH, **extra) -> Iterator[Event]:
+    """Train ``arch``'s encoders, score its same-function test retrieval, time its queries."""
+    p = ctx.preset
+    model = yield from _model(ctx, arch, p.functions_for(arch), reg)
+    records = ctx.test_records(arch, p.same_function)
+    db = embed(ctx.store, model, records, device=ctx.device)
+    latency = time_queries(records, db, inr_embedder(ctx.store, model), p.latency_queries)
+    ctx.add_method(name, score(db, db), latency, arch=arch, function=p.same_function.value, **extra)
+    return model
+
+
+def _inret_grids(ctx: Context) -> Iterator[Event]:
+    for arch in ctx.preset.grid_archs:
+        model = yield from _same_function(ctx, f"inret_{arch}", arch)
+        if arch == ctx.preset.cross_arch:
+            ctx.report["cross_function"]["both"] = _cross_table(ctx, model, arch)
+
+
+def _cross_table(ctx: Context, model, arch: str) -> dict:
+    embedded = {f.value: embed(ctx.store, model, ctx.test_records(arch, f), device=ctx.device)
+                for f in ImplicitFunction if ctx.test_records(arch, f)}
+    table = cross_function_table(embedded)
+    return {k: table[k] for k in ("matrix", "average", "same_function")}
+
+
+def _inr2vec(ctx: Context) -> Iterator[Event]:
+    """inr2vec: the 1024-d weight encoder on SIRENs, a decoder per function, no tie."""
+    model = yield from _same_function(ctx, "inr2vec", "mlp", NONE)
+    if len(ctx.preset.functions_for("mlp")) > 1:
+        ctx.report["cross_function"]["inr2vec"] = _cross_table(ctx, model, "mlp")
+
+
+def _distilled(ctx: Context) -> Iterator[Event]:
+    """SIREN test INRs distilled into the cross architecture, queried against its INRs."""
+    p = ctx.preset
+    arch, fn = p.cross_arch, p.same_function
+    model = yield from _model(ctx, arch, p.functions_for(arch))
+    all_sources = ctx.test_records("mlp", fn)
+    distilled = []
+    t0 = time.perf_counter()
+    for i in range(0, len(all_sources), DISTILL_BATCH):
+        chunk = [ctx.store.load(r) for r in all_sources[i:i + DISTILL_BATCH]]
+        distilled += distill_many(chunk, fn, p.config(arch), steps=p.fit_steps, skip_failures=True)
+        yield Event("distilling", len(distilled), len(all_sources), f"SIREN -> {arch}")
+    batch_ms = (time.perf_counter() - t0) * 1000 / max(1, len(all_sources))
+    sources = [r for r, d in zip(all_sources, distilled) if d is not None]
+    distilled = [d for d in distilled if d is not None]
+    if not distilled:
+        raise ValueError(f"none of the {len(all_sources)} SIREN test INRs could be distilled (no surface)")
+    db_records = ctx.test_records(arch, fn)
+    db = embed(ctx.store, model, db_records, device=ctx.device)
+    embed_one = inr_embedder(ctx.store, model)
+    queries = Embedded.of_records([embed_one(d) for d in distilled], sources)
+    one = time.perf_counter()
+    distill_many([ctx.store.load(sources[0])], fn, p.config(arch), steps=p.fit_steps)
+    single_ms = (time.perf_counter() - one) * 1000
+    latency = time_queries(distilled, db, embed_one, p.latency_queries)
+    latency.convert_ms = single_ms
+    chamfer = [d.fit.get("chamfer") for d in distilled if d.fit.get("chamfer") is not None]
+    ctx.add_method(f"inret_mlp_distilled_{arch}", score(queries, db), latency, arch=arch, function=fn.value,
+                   distill_ms_batched=batch_ms, distill_chamfer=sum(chamfer) / max(1, len(chamfer)),
+                   distill_failed=len(all_sources) - len(sources))
+
+
+def _ablation(ctx: Context) -> Iterator[Event]:
+    arch = ctx.preset.cross_arch
+    for reg in ABLATION:
+        if reg.name in ctx.report["cross_function"]:
+            continue
+        model = yield from _model(ctx, arch, ImplicitFunction, reg)
+        ctx.report["cross_function"][reg.name] = _cross_table(ctx, model, arch)
+
+
+def _baselines(ctx: Context) -> Iterator[Event]:
+    p = ctx.preset
+    if not p.baselines:
+        return
+    from ..baselines import BASELINES, run_baseline
+
+    fn = p.same_function
+    train_recs = [r for r in ctx.store.records(arch=p.cross_arch, split="train", function=fn.value)
+                  if r.config_id == p.config(p.cross_arch).config_id]
+    db_records = ctx.test_records(p.cross_arch, fn)
+    for name in BASELINES:
+        run = yield from _streamed(lambda progress, n=name: run_baseline(
+            n, ctx.store, train_recs, db_records, preset=p.name if p.name in ("quick", "full") else "quick",
+            device=ctx.device, progress=progress), name)
+        db = Embedded.of_records([run.embeddings[r.id] for r in db_records], db_records)
+        search = time_queries(range(len(db)), db, lambda i: db.vectors[i], p.latency_queries)
+        latency = Latency(embed_ms=run.embed_ms, search_ms=search.search_ms, convert_ms=run.convert_ms)
+        ctx.add_method(name, score(db, db), latency, arch=p.cross_arch, function=fn.value,
+                       network=run.architecture, train_seconds=run.train_seconds)
+
+
+def _streamed(job: Callable[[Callable], object], label: str) -> Iterator[Event]:
+    """Run ``job(progress)`` in a thread and yield its progress calls as events; returns its result."""
+    events: queue.Queue = queue.Queue()
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = job(lambda stage, done, total: events.put(Event(f"{label} {stage}", done, total)))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        events.put(None)
+
+    thread = threading.Thread(target=work, name=f"benchmark-{label}", daemon=True)
+    thread.start()
+    while (event := events.get()) is not None:
+        yield event
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
