@@ -62,12 +62,15 @@ class QueryController(QObject):
         self._pending: tuple[QuerySubject, float] | None = None
         self._serial = 0
         self._image: tuple[QuerySubject, QImage] | None = None
+        self._distilled: dict[int, ShapeINR] = {}
+        """Distilled copies of store INRs no encoder knows, by catalog id (a re-query reuses them)."""
         self._live: list[GeneratorWorker] = []
 
     # --- store and encoders ----------------------------------------------------------
     def set_store(self, store: Store | None) -> None:
         """Use ``store`` from now on; embeds what its encoders have not embedded yet."""
         self.store, self.encoders, self.subject, self.outcome = store, None, None, None
+        self._distilled.clear()
         self._pending = None
         self._set_ready(False)
         if store is not None:
@@ -90,6 +93,7 @@ class QueryController(QObject):
         if store is not self.store:
             return
         self.encoders = encoders
+        self._distilled.clear()  # a new encoder may take some of them as they are
         problems = "\n".join(encoders.problems)
         if not encoders:
             self.notice.emit(NO_ENCODER_ADVICE + (f"\n\n{problems}" if problems else ""))
@@ -132,7 +136,9 @@ class QueryController(QObject):
 
     def query_record(self, record: InrRecord) -> None:
         """Make a store row the query (a double-click on a gallery card, a result, a map point)."""
-        self._ask(QuerySubject.of_record(record), time.perf_counter())
+        distilled = self._distilled.get(record.id)
+        subject = QuerySubject.of_record(record) if distilled is None else QuerySubject.distilled(record, distilled)
+        self._ask(subject, time.perf_counter())
 
     def query_inr(self, inr: ShapeINR, source: str) -> None:
         """Query with a loaded INR that is not in the store."""
@@ -193,7 +199,7 @@ class QueryController(QObject):
             yield  # pragma: no cover - a generator for GeneratorWorker
 
         self._start(job, self._answered)
-        if subject.inr is not None:
+        if subject.record is None:
             self._show_query_thumbnail(subject)
 
     def _retriever_for(self, subject: QuerySubject):
@@ -220,8 +226,8 @@ class QueryController(QObject):
 
         def done(inr: ShapeINR) -> None:
             if store is self.store:
-                self._ask(QuerySubject.of_inr(inr, f"{record.name} (distilled)", name=record.name,
-                                              shape_id=record.shape_id), time.perf_counter())
+                self._distilled[record.id] = inr
+                self._ask(QuerySubject.distilled(record, inr), time.perf_counter())
 
         self.runner.start(job, label=f"Distilling {record.name}", on_done=done, on_error=self.error)
 

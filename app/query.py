@@ -30,7 +30,8 @@ class QuerySubject:
     Attributes:
         name, category, function, arch: labels, as on a catalog row.
         record: the catalog row when the shape is in the store.
-        inr: the loaded INR when it is not (or when it had to be distilled first).
+        inr: the loaded INR when it is not, or the distilled copy of a row no encoder knows
+            (the query then embeds ``inr``; ``record`` still names and pictures it).
         source: where it came from, for the user (``"gallery"``, a file path, ...).
         shape_id: INRs of this shape are left out of the results.
     """
@@ -50,12 +51,16 @@ class QuerySubject:
                    shape_id=record.shape_id)
 
     @classmethod
-    def of_inr(cls, inr: ShapeINR, source: str, *, name: str | None = None,
-               shape_id: str | None = None) -> "QuerySubject":
+    def of_inr(cls, inr: ShapeINR, source: str, *, name: str | None = None) -> "QuerySubject":
         labels = inr.labels or {}
         return cls(name or str(labels.get("name") or Path(source).stem), str(labels.get("category") or "?"),
-                   inr.function.value, inr.config.kind, inr=inr, source=source,
-                   shape_id=shape_id if shape_id is not None else labels.get("shape_id"))
+                   inr.function.value, inr.config.kind, inr=inr, source=source, shape_id=labels.get("shape_id"))
+
+    @classmethod
+    def distilled(cls, record: InrRecord, inr: ShapeINR) -> "QuerySubject":
+        """A store INR no encoder knows, queried through its distilled copy ``inr``."""
+        return cls(record.name, record.category, inr.function.value, f"{record.arch} → {inr.config.kind}",
+                   record=record, inr=inr, source=f"{record.name}, distilled", shape_id=record.shape_id)
 
     @property
     def id(self) -> int | None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from app.jobs import OnTheFly, TrainChoice  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
+from app.models.gallery_model import ThumbnailStateRole  # noqa: E402
 from app.models.results_model import IsQueryRole, MatchRole, ScoreRole  # noqa: E402
 from app.query import QuerySubject  # noqa: E402
 from inret_engine.store import InrRecord, Store  # noqa: E402
@@ -153,16 +154,65 @@ def test_drop_an_inr_of_an_architecture_no_encoder_knows_distills_it(qtbot, wind
     assert subject.name == "odd" and len(blocker.args[0].hits) == 5
 
 
-def test_drop_a_mesh_fits_an_inr_and_queries(qtbot, window, tmp_path):
+def test_a_store_inr_no_encoder_knows_is_distilled_once_then_queried(qtbot, query_store, errors, tmp_path):
+    from inret_engine.fit import FitSettings, fit_to_end
+    from inret_engine.functions import ImplicitFunction
+    from inret_engine.store import ShapeINR
+    from tests.conftest import TINY_CONFIGS
+
+    root = tmp_path / "S"
+    shutil.copytree(query_store, root)
+    with Store.open(root) as store:  # one triplane INR beside the hash ones: no encoder knows it
+        shape = store.catalog.shape(store.records()[0].shape_id)
+        field = fit_to_end(TINY_CONFIGS["triplane"], ImplicitFunction.SDF, [store.ground_truth(shape.shape_id)],
+                           [shape.shape_id], FitSettings(steps=30))
+        odd = store.add_inr(ShapeINR(field.config, ImplicitFunction.SDF, field.inr_tensors(0),
+                                     {"name": shape.name, "category": shape.category, "shape_id": shape.shape_id}),
+                            shape=shape)
+    window = open_window(qtbot, root)
+    jobs = []
+    window.runner.started.connect(jobs.append)
+    with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as blocker:
+        window.controller.query_record(odd)
+    subject = blocker.args[0].subject
+    assert subject.record == odd and subject.inr.config.kind == "hash" and subject.arch == "triplane → hash"
+    assert all(h.record.shape_id != odd.shape_id for h in blocker.args[0].hits) and len(blocker.args[0].hits) == 5
+    with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS):
+        window.controller.query_record(odd)  # again: the distilled copy is reused
+    assert len([j for j in jobs if j.startswith("Distilling")]) == 1 and errors == []
+
+
+@pytest.mark.parametrize("name, function", [("box.obj", "sdf"), ("scan.xyz", "udf")])
+def test_drop_a_mesh_or_point_cloud_fits_an_inr_and_queries(qtbot, window, tmp_path, name, function):
     import trimesh
 
-    path = tmp_path / "box.obj"
-    trimesh.creation.box(extents=(1.0, 0.5, 0.3)).export(path)
+    box = trimesh.creation.box(extents=(1.0, 0.5, 0.3))
+    path = tmp_path / name
+    if name.endswith(".xyz"):  # a scan: points only, so only a UDF can be fitted
+        np.savetxt(path, box.sample(3000, seed=0))
+    else:
+        box.export(path)
     with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as blocker:
         drop(window, path)
-    subject = blocker.args[0].subject
-    assert subject.name == "box" and subject.arch == "hash" and subject.function == "sdf"
-    assert len(blocker.args[0].hits) == 5
+    outcome = blocker.args[0]
+    assert outcome.subject.name == path.stem and outcome.subject.arch == "hash"
+    assert outcome.subject.function == function and len(outcome.hits) == 5
+    assert {h.record.function for h in outcome.hits} == {function}
+    with qtbot.waitSignal(window.controller.query_image, timeout=WAIT_MS):
+        pass  # its thumbnail is rendered from the fitted INR, after the results
+    assert window.results.model.index(0).data(ThumbnailStateRole) == "ready"
+
+
+def test_enter_queries_the_selected_card_once(qtbot, window):
+    view = window.gallery.list
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(3, 0))
+    answers = []
+    window.controller.results_ready.connect(answers.append)
+    with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS):
+        QTest.keyClick(view, Qt.Key_Return)
+    qtbot.wait(200)  # a second answer would have arrived by now
+    assert len(answers) == 1 and answers[0].subject.record == window.gallery.current_record()
 
 
 def test_a_bad_file_shows_an_error_dialog_and_the_app_carries_on(qtbot, window, errors, tmp_path):
@@ -218,3 +268,33 @@ def test_cancel_stops_a_running_job_and_the_window_goes_idle(qtbot, window):
     with qtbot.waitSignal(window.runner.idle, timeout=5000):
         window.actions_by_name["cancel"].trigger()
     assert worker.cancelled and "done" not in seen and not window.job_bar.isVisible()
+
+
+def test_build_store_dialog_builds_and_opens_the_store(qtbot, window, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QDialog
+
+    from app.actions import build_store
+    from app.dialogs.build_store import BuildStoreDialog
+
+    def fill(dialog):
+        dialog.demo.setChecked(True)
+        dialog.out.setText(str(tmp_path / "built"))
+        dialog.functions[next(iter(dialog.functions))].setChecked(False)  # SDF off
+        dialog.functions[list(dialog.functions)[2]].setChecked(False)  # Occ off
+        dialog.categories.setText("mug")
+        dialog.per_category.setValue(1)
+        dialog.steps.setValue(5)
+        return QDialog.Accepted
+
+    monkeypatch.setattr(BuildStoreDialog, "exec", fill)
+    with qtbot.waitSignal(window.store_changed, timeout=WAIT_MS) as blocker:
+        build_store(window)
+    assert blocker.args[0].root == tmp_path / "built"
+    assert [(r.category, r.arch, r.function) for r in window.store.records()] == [("mug", "hash", "udf")]
+
+
+def test_save_screenshot_writes_a_png(qtbot, window, tmp_path):
+    from app.actions import save_screenshot
+
+    save_screenshot(window, str(tmp_path / "shot.png"))
+    assert (tmp_path / "shot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,134 @@
+"""How fast the browser answers a double-click, and how long the GUI thread ever stalls.
+
+Run under a display (``xvfb-run -a python -m app.bench STORE``) on a store with an
+installed, embedded encoder. The window opens the store, waits for the embeddings, then
+double-clicks ``--queries`` gallery cards (real mouse events on the list), one at a time,
+and times each from the double-click event to
+
+* ``answer``: ``results_ready`` handled (the results model holds the hits), and
+* ``painted``: the results strip's first paint after that (what the user sees: names,
+  scores and categories; thumbnails stream in afterwards).
+
+Meanwhile a 5 ms timer on the GUI thread records the longest gap between its ticks
+(a freeze), from opening the store to the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _percentiles(values: list[float]) -> str:
+    values = sorted(values)
+    p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return f"median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, max {values[-1]:.1f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m app.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("store")
+    p.add_argument("--queries", type=int, default=30)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--drop", metavar="FILE", help="then query with this file (an .inr, a mesh or a point cloud), "
+                   "as if dropped, and time it")
+    args = p.parse_args(argv)
+
+    from .launch import protect_singletons
+
+    protect_singletons()
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    window.k_spin.setValue(args.k)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+
+    stall = {"last": time.perf_counter(), "max": 0.0, "phase": "opening", "long": []}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gap = now - stall["last"]
+        stall["max"] = max(stall["max"], gap)
+        if gap > 0.1:
+            stall["long"].append(f"{gap * 1000:.0f} ms while {stall['phase']}")
+        stall["last"] = now
+
+    timer = QTimer(interval=5, timeout=tick)
+    timer.start()
+    start = time.perf_counter()
+    window.open_store(Path(args.store))
+    while not window.controller.ready:
+        QTest.qWait(20)
+        if time.perf_counter() - start > 600:
+            print("the encoders never became ready (is an encoder installed?)", file=sys.stderr)
+            return 1
+    print(f"store open and embeddings up to date after {time.perf_counter() - start:.1f} s "
+          f"({window.model.rowCount()} INRs, encoders: {window.controller.encoders.describe()})")
+
+    class PaintClock(QObject):
+        def __init__(self):
+            super().__init__()
+            self.armed, self.at = False, None
+
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+            if self.armed and event.type() == QEvent.Paint:
+                self.at, self.armed = time.perf_counter(), False
+            return False
+
+    clock = PaintClock()
+    window.results.list.viewport().installEventFilter(clock)
+    answered = {}
+    window.controller.results_ready.connect(lambda o: (answered.__setitem__("at", time.perf_counter()),
+                                                       setattr(clock, "armed", True)))
+    stall["phase"] = "querying"
+    view = window.gallery.list
+    rows = window.gallery.proxy.rowCount()
+    answers, paints = [], []
+    for n in range(args.queries):
+        index = view.model().index((n * 7919) % rows, 0)
+        view.scrollTo(index)
+        QTest.qWait(50)
+        centre = view.visualRect(index).center()
+        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, centre)
+        answered.clear()
+        clock.at = None
+        t0 = time.perf_counter()
+        QTest.mouseDClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, centre)
+        while clock.at is None and time.perf_counter() - t0 < 30:
+            app.processEvents()
+        if clock.at is None:
+            print(f"query {n}: no results within 30 s", file=sys.stderr)
+            continue
+        answers.append((answered["at"] - t0) * 1000)
+        paints.append((clock.at - t0) * 1000)
+    QTest.qWait(200)
+    print(f"{len(paints)} double-clicks, k={args.k}")
+    print(f"  double-click -> results in the model: {_percentiles(answers)}")
+    print(f"  double-click -> first paint of the results strip: {_percentiles(paints)}")
+    if args.drop:
+        stall["phase"] = f"preparing {Path(args.drop).name}"
+        answered.clear()
+        t0 = time.perf_counter()
+        window.controller.query_file(Path(args.drop))
+        while "at" not in answered and time.perf_counter() - t0 < 300:
+            QTest.qWait(10)
+        print(f"  {Path(args.drop).name} -> results: {(time.perf_counter() - t0):.1f} s")
+    timer.stop()
+    print(f"  longest GUI-thread stall while opening, embedding and querying: {stall['max'] * 1000:.0f} ms")
+    if stall["long"]:
+        print(f"  stalls over 100 ms: {'; '.join(stall['long'])}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
