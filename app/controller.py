@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 
 from inret_engine.store import InrRecord, ShapeINR, Store
 
-from .encoder_set import NO_ENCODER_ADVICE, EncoderSet
+from .encoder_set import NO_ENCODER, EncoderSet, no_encoder_advice
 from .jobs import OnTheFly, TrainChoice, droppable, query_inr_from_file, render_png, train_encoders
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome, QuerySubject, elapsed_ms, export_results, run_query
 from .thumbnails import THUMBNAIL_SIZE
@@ -96,7 +96,8 @@ class QueryController(QObject):
         self._distilled.clear()  # a new encoder may take some of them as they are
         problems = "\n".join(encoders.problems)
         if not encoders:
-            self.notice.emit(NO_ENCODER_ADVICE + (f"\n\n{problems}" if problems else ""))
+            self.notice.emit(no_encoder_advice(store) + (f"\n\n{problems}" if problems else ""))
+            self.message.emit(NO_ENCODER)
             self._pending = None
             return
         self.notice.emit("")
@@ -173,7 +174,7 @@ class QueryController(QObject):
         if encoders is None:
             raise ValueError("the encoders are not loaded (embedding was cancelled or failed): reload the store (F5)")
         if not encoders:
-            raise ValueError(NO_ENCODER_ADVICE.split("\n")[0])
+            raise ValueError(NO_ENCODER)
         return (yield from query_inr_from_file(path, encoders, self.on_the_fly))
 
     def _ask(self, subject: QuerySubject, requested: float) -> None:
@@ -184,7 +185,7 @@ class QueryController(QObject):
         if not self.ready:
             self._pending = (subject, requested)
             if self.encoders is not None and not self.encoders:
-                self.notice.emit(NO_ENCODER_ADVICE)
+                self.notice.emit(no_encoder_advice(self.store))
             else:
                 self.message.emit(f"{subject.name} waits for the embeddings to be up to date")
             return

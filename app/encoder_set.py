@@ -21,11 +21,19 @@ from inret_engine.store import InrRecord, ShapeINR, Store
 
 FUNCTION_ORDER = (ImplicitFunction.SDF, ImplicitFunction.UDF, ImplicitFunction.OCC)
 
-NO_ENCODER_ADVICE = (
-    "This store has no trained encoder yet, so there is nothing to compare shapes with.\n"
-    "Use Tools ▸ Train Encoders… (Ctrl+T), or from a shell:\n"
-    "  inret train-encoder STORE --arch hash --out hash.enc\n"
-    "  inret embed STORE --encoder hash.enc")
+NO_ENCODER = "This store has no trained encoder yet, so there is nothing to compare shapes with."
+
+
+def no_encoder_advice(store: Store | None = None) -> str:
+    """How to get an encoder for ``store``: the menu action, or the two commands to run."""
+    root, arch = "STORE", "hash"
+    if store is not None:
+        root = str(store.root)
+        archs = {r.arch for r in store.records()}
+        arch = "hash" if "hash" in archs or not archs else sorted(archs)[0]
+    return (f"{NO_ENCODER}\nUse Tools ▸ Train Encoders… (Ctrl+T), or from a shell:\n"
+            f"inret train-encoder {root} --arch {arch} --out {arch}.enc\n"
+            f"inret embed {root} --encoder {arch}.enc")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,7 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window once loaded, then exit")
     p.add_argument("--query", metavar="NAME_OR_ID",
                    help="once the store is open, query with this INR (catalog id, name or shape id; "
-                        "a name shared by several INRs picks the SDF one, else the first)")
+                        "a name shared by several INRs picks the SDF one) or with an .inr / mesh / point-cloud file")
     return p.parse_args(argv)
 
 
@@ -111,6 +111,12 @@ def find_record(store, key: str):
 
 
 def _query_when_open(window, key: str) -> None:
+    """Query with a store INR (id, name, shape id) or, when ``key`` is a file, with that file."""
+    from .jobs import droppable
+
+    if droppable(Path(key)) and Path(key).is_file():
+        window.controller.query_file(Path(key))
+        return
     try:
         window.controller.query_record(find_record(window.store, key))
     except ValueError as exc:

@@ -53,7 +53,7 @@ class QuerySubject:
     @classmethod
     def of_inr(cls, inr: ShapeINR, source: str, *, name: str | None = None) -> "QuerySubject":
         labels = inr.labels or {}
-        return cls(name or str(labels.get("name") or Path(source).stem), str(labels.get("category") or "?"),
+        return cls(name or str(labels.get("name") or Path(source).stem), str(labels.get("category") or ""),
                    inr.function.value, inr.config.kind, inr=inr, source=source, shape_id=labels.get("shape_id"))
 
     @classmethod
@@ -61,6 +61,11 @@ class QuerySubject:
         """A store INR no encoder knows, queried through its distilled copy ``inr``."""
         return cls(record.name, record.category, inr.function.value, f"{record.arch} → {inr.config.kind}",
                    record=record, inr=inr, source=f"{record.name}, distilled", shape_id=record.shape_id)
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the query has a category to compare results with (a dropped mesh has none)."""
+        return bool(self.category) and self.category != "?"
 
     @property
     def id(self) -> int | None:
@@ -89,9 +94,9 @@ class QueryOutcome:
     search_ms: float
     requested: float
 
-    def matches(self, hit: Hit) -> bool:
-        """True when a result has the query's category."""
-        return hit.record.category == self.subject.category
+    def matches(self, hit: Hit) -> bool | None:
+        """Whether a result has the query's category; ``None`` when the query has none."""
+        return hit.record.category == self.subject.category if self.subject.labelled else None
 
 
 def run_query(retriever: Retriever, subject: QuerySubject, k: int, mode: str, requested: float) -> QueryOutcome:

@@ -22,7 +22,7 @@ from .gallery_model import RecordRole, ThumbnailStateRole, placeholder_pixmap, t
 ScoreRole = Qt.UserRole + 10
 """Cosine similarity of a hit (``None`` on the query row)."""
 MatchRole = Qt.UserRole + 11
-"""``True`` where a hit's category is the query's (``None`` on the query row)."""
+"""``True`` where a hit's category is the query's (``None`` on the query row, or when the query has none)."""
 IsQueryRole = Qt.UserRole + 12
 RankRole = Qt.UserRole + 13
 ItemRole = Qt.UserRole + 14
@@ -154,7 +154,7 @@ class ResultsModel(QAbstractListModel):
         if role == ScoreRole:
             return None if hit is None else hit.score
         if role == MatchRole:
-            return None if hit is None else hit.record.category == self.subject.category
+            return None if hit is None or self.outcome is None else self.outcome.matches(hit)
         if role == IsQueryRole:
             return hit is None
         if role == RankRole:

@@ -9,6 +9,8 @@ as a query is answered; thumbnails stream in after.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
@@ -67,14 +69,16 @@ class ResultCardDelegate(CardDelegate):
         p.setFont(self.meta_font)
         score, match = self._index.data(ScoreRole), self._index.data(MatchRole)
         x = line.left()
+        mark_colour = CARD["meta"]
         if score is None:
             x = self._draw(p, "query  ", line, x, COLORS["query"])
-            mark_colour = CARD["meta"]
         else:
             x = self._draw(p, f"{score:.3f}  ", line, x, COLORS["score"])
-            mark_colour = COLORS["match" if match else "miss"]
-            x = self._draw(p, "✓ " if match else "✗ ", line, x, mark_colour)
-        self._draw(p, self.meta_fm.elidedText(rec.category, Qt.ElideRight, max(10, line.right() - x)), line, x,
+            if match is not None:
+                mark_colour = COLORS["match" if match else "miss"]
+                x = self._draw(p, "✓ " if match else "✗ ", line, x, mark_colour)
+        category = rec.category if rec.category and rec.category != "?" else "no category"
+        self._draw(p, self.meta_fm.elidedText(category, Qt.ElideRight, max(10, line.right() - x)), line, x,
                    mark_colour)
         arch = f"{ARCH_NAMES.get(rec.arch, rec.arch)} · {rec.function.upper()}"
         p.setPen(QColor("#c9d3e0" if selected else CARD["meta"]))
@@ -156,12 +160,13 @@ class ResultsView(QWidget):
 
     def show_outcome(self, outcome: QueryOutcome) -> None:
         self.model.set_outcome(outcome)
+        s = outcome.subject
         mode = dict(RETRIEVE_MODES)[outcome.mode].lower()
-        matches = sum(outcome.matches(h) for h in outcome.hits)
-        self.header.setText(
-            f"Results <span style='color:#7d8796'>— {len(outcome.hits)} nearest to <b>{outcome.subject.name}</b> "
-            f"({outcome.subject.category}, {outcome.subject.function.upper()}), {mode}; "
-            f"{matches} of {len(outcome.hits)} share its category</span>")
+        labels = f"{s.category}, {s.function.upper()}" if s.labelled else f"{s.function.upper()}, from {Path(s.source).name}"
+        shared = (f"; {sum(bool(outcome.matches(h)) for h in outcome.hits)} of {len(outcome.hits)} share its category"
+                  if s.labelled else "")
+        self.header.setText(f"Results <span style='color:#7d8796'>— {len(outcome.hits)} nearest to <b>{s.name}</b> "
+                            f"({labels}), {mode}{shared}</span>")
         self.set_notice("" if outcome.hits else "No INRs of that function to compare with.")
         self.list.scrollToTop()
 
@@ -172,6 +177,9 @@ class ResultsView(QWidget):
         """Text over the strip (advice, "no results"); ``""`` hides it."""
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+        self._place_notice()
+        if text and self.model.subject is not None and self.model.outcome is None:  # a query that cannot run
+            self.header.setText(f"Results <span style='color:#7d8796'>— {self.model.subject.name}</span>")
 
     def shutdown(self) -> None:
         self.loader.shutdown()
