@@ -33,6 +33,8 @@ class QueryController(QObject):
         results_ready(QueryOutcome): its results (on the GUI thread).
         query_image(QuerySubject, QImage): a thumbnail of a query that is not in the store.
         ready_changed(bool): whether queries can run now (embeddings are up to date).
+        encoders_loaded(object): the store's encoders were (re)loaded and their embeddings are
+            up to date: the ``EncoderSet`` (empty when there is none), or ``None`` when that failed.
         notice(str): a lasting explanation, e.g. how to get an encoder ("" clears it).
         message(str): a transient status-bar message.
         error(str): a failure to show in a dialog (first paragraph for the user).
@@ -42,6 +44,7 @@ class QueryController(QObject):
     results_ready = Signal(object)
     query_image = Signal(object, QImage)
     ready_changed = Signal(bool)
+    encoders_loaded = Signal(object)
     notice = Signal(str)
     message = Signal(str)
     error = Signal(str)
@@ -94,6 +97,7 @@ class QueryController(QObject):
             return
         self.encoders = encoders
         self._distilled.clear()  # a new encoder may take some of them as they are
+        self.encoders_loaded.emit(encoders)
         problems = "\n".join(encoders.problems)
         if not encoders:
             self.notice.emit(no_encoder_advice(store) + (f"\n\n{problems}" if problems else ""))
@@ -110,6 +114,7 @@ class QueryController(QObject):
 
     def _update_failed(self, message: str) -> None:
         self._pending = None
+        self.encoders_loaded.emit(None)
         self.error.emit(f"Could not bring the embeddings up to date: {message}")
 
     def _set_ready(self, ready: bool) -> None:
