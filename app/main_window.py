@@ -1,11 +1,12 @@
 """The main window: panels plus a thin controller.
 
 Layout (top to bottom): a menu bar; a "Query" tool bar (retrieve selector, k, query the
-selected shape); the gallery on the left beside a tab widget of side panels (t-SNE map,
-cutaways, 3D view; placeholders until those panels land, see :meth:`MainWindow.set_panel`);
-the results strip along the bottom; a status bar with the shape count, the last query's
-latency and the running job (progress and Cancel). The query logic lives in
-:class:`~app.controller.QueryController`; the window only wires panels to it.
+selected shape); the gallery on the left (with a line saying when a box selection on the
+map narrows it) beside the side panels (the t-SNE map above Cutaways and 3D tabs of the
+selected shape, see :mod:`app.panels`); the results strip along the bottom; a status bar
+with the shape count, the last query's latency and the running job (progress and Cancel).
+The query logic lives in :class:`~app.controller.QueryController`; the window only wires
+panels to it.
 """
 
 from __future__ import annotations
@@ -14,26 +15,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from inret_engine.store import InrRecord, Store
 
 from .actions import install_actions
 from .controller import QueryController
 from .jobs import droppable
+from .panels import SidePanels
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome
 from .views.gallery import GalleryView
 from .views.job_bar import JobBar
-from .views.placeholder import PlaceholderPanel
 from .views.results import ResultsView
 from .workers import GeneratorWorker, JobRunner
-
-PANELS = (("map", "Map", "t-SNE map of the store's embeddings"),
-          ("cutaways", "Cutaways", "SDF / UDF cutaways and field slices of the selected shape"),
-          ("3d", "3D", "3D view of the selected shape (pyvistaqt)"))
-"""``(key, tab title, what will be there)`` of the side panels, in tab order."""
-
 
 class MainWindow(QMainWindow):
     """Gallery, side panels, results strip; a :class:`QueryController` does the querying.
@@ -66,22 +60,25 @@ class MainWindow(QMainWindow):
         self.title = QLabel("No store open", objectName="storeTitle")
         self.gallery = GalleryView()
         self.model = self.gallery.model
+        self.map_filter = QLabel(objectName="mapFilter", textFormat=Qt.RichText)
+        self.map_filter.setToolTip("A box selection on the map (Shift+drag) narrows the gallery; Show all, or a "
+                                   "click on empty map space, clears it")
+        self.map_filter.hide()
         left = QWidget()
         layout = QVBoxLayout(left)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.map_filter)
         layout.addWidget(self.gallery, 1)
-        self.side = QTabWidget(objectName="sidePanels")
-        self.panels: dict[str, QWidget] = {}
-        for key, title, what in PANELS:
-            self.panels[key] = PlaceholderPanel(title, what)
-            self.side.addTab(self.panels[key], title)
+        self.side = SidePanels(self)
+        self.panels: dict[str, QWidget] = self.side.panels
+        self.map_filter.linkActivated.connect(lambda _link: self.side.clear_map_selection())
         self.top_split = QSplitter(Qt.Horizontal)
         self.top_split.addWidget(left)
         self.top_split.addWidget(self.side)
-        self.top_split.setStretchFactor(0, 3)
-        self.top_split.setStretchFactor(1, 2)
-        self.top_split.setSizes([860, 540])
+        self.top_split.setStretchFactor(0, 1)
+        self.top_split.setStretchFactor(1, 1)
+        self.top_split.setSizes([740, 660])
         self.results = ResultsView()
         self.main_split = QSplitter(Qt.Vertical)
         self.main_split.addWidget(self.top_split)
@@ -140,24 +137,7 @@ class MainWindow(QMainWindow):
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.error.connect(self.show_error)
         self.runner.failed.connect(self.show_error)
-
-    def set_panel(self, key: str, widget: QWidget) -> QWidget:
-        """Swap a side panel's placeholder (``"map"``, ``"cutaways"``, ``"3d"``) for the real widget.
-
-        Returns the placeholder (scheduled for deletion). Wiring stays explicit at the call
-        site; what the window offers a panel: signals :attr:`record_selected`,
-        :attr:`store_changed` and ``controller.results_ready(QueryOutcome)``; slots
-        :meth:`query_id`, :meth:`select_id` and :meth:`show_only_ids` (map ids in, the
-        window does the rest).
-        """
-        old = self.panels[key]
-        index = self.side.indexOf(old)
-        title = self.side.tabText(index)
-        self.side.removeTab(index)
-        self.side.insertTab(index, widget, title)
-        self.panels[key] = widget
-        old.deleteLater()
-        return old
+        self.side.wire()
 
     def query_id(self, inr_id: int) -> None:
         """Make the store INR with this catalog id the query (e.g. a double-clicked map point)."""
@@ -174,6 +154,7 @@ class MainWindow(QMainWindow):
     def show_only_ids(self, ids) -> None:
         """Narrow the gallery to these catalog ids (a box / lasso selection); empty or ``None``: all."""
         self.gallery.show_only(list(ids) if ids else None)
+        self._show_count(self.gallery.shown(), self.model.rowCount())
 
     def _record(self, inr_id: int) -> InrRecord | None:
         try:
@@ -188,6 +169,7 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             self.store.close()
         self.store = store
+        self.show_only_ids(None)  # a map selection names the old store's ids
         self.gallery.set_store(store)
         self.results.set_store(store)
         self.controller.set_store(store)
@@ -232,6 +214,12 @@ class MainWindow(QMainWindow):
 
     def _show_count(self, shown: int, total: int) -> None:
         self.count.setText(f"{shown} of {total} INRs")
+        ids = self.gallery.proxy.ids()
+        self.map_filter.setVisible(ids is not None)
+        if ids is not None:
+            narrower = "" if shown == len(ids) else f" ({shown} of them match the filters)"
+            self.map_filter.setText(f"<b>{len(ids)}</b> selected on the map{narrower} &nbsp; "
+                                    "<a href='all' style='color:#7fb2f0'>Show all</a>")
 
     def _show_latency(self, outcome: QueryOutcome) -> None:
         self.latency.setText(f"query {outcome.embed_ms + outcome.search_ms:.1f} ms "
@@ -263,6 +251,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.runner.cancel()
+        self.side.shutdown()
         self.gallery.shutdown()
         self.results.shutdown()
         self.controller.shutdown()

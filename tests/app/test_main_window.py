@@ -1,14 +1,12 @@
-"""The window opens a store, lists its INRs, holds the side panels, runs jobs off the GUI thread, survives errors."""
+"""The window opens a store, lists its INRs, runs jobs off the GUI thread, survives errors."""
 
 import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import Signal  # noqa: E402
-from PySide6.QtWidgets import QMessageBox, QWidget  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.views.placeholder import PlaceholderPanel  # noqa: E402
 from app.workers import GeneratorWorker, JobRunner  # noqa: E402
 
 
@@ -20,34 +18,6 @@ def test_open_store_lists_every_inr(qtbot, bare_store):
     assert window.model.rowCount() == 9 * 3
     assert window.model.data(window.model.index(0)).startswith(window.store.records()[0].name + "\n")
     assert "27 INRs" in window.title.text()
-
-
-def test_side_panels_are_placeholders_that_a_real_panel_replaces(qtbot, bare_store):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    assert [window.side.tabText(i) for i in range(window.side.count())] == ["Map", "Cutaways", "3D"]
-    assert all(isinstance(p, PlaceholderPanel) for p in window.panels.values())
-
-    class FakeMap(QWidget):  # the map's signals carry catalog ids
-        selected = Signal(int)
-        selection_changed = Signal(list)
-
-    fake = FakeMap()
-    old = window.set_panel("map", fake)
-    assert isinstance(old, PlaceholderPanel)
-    assert window.side.widget(0) is fake and window.side.tabText(0) == "Map" and window.panels["map"] is fake
-    fake.selected.connect(window.select_id)
-    fake.selection_changed.connect(window.show_only_ids)
-    with qtbot.waitSignal(window.runner.idle, timeout=30_000):
-        window.open_store(bare_store)
-    record = window.store.records()[4]
-    with qtbot.waitSignal(window.record_selected) as blocker:
-        fake.selected.emit(record.id)
-    assert blocker.args == [record]
-    fake.selection_changed.emit([record.id, record.id + 1])
-    assert window.gallery.shown() == 2 and window.gallery.proxy.record(0) == record
-    fake.selection_changed.emit([])
-    assert window.gallery.shown() == 27
 
 
 def test_worker_reports_progress_and_result(qtbot):

@@ -1,0 +1,198 @@
+"""The side panels of the main window and their wiring: the map above, the selected shape below.
+
+:class:`SidePanels` stacks the t-SNE map (:class:`~app.map_panel.MapPanel`) over a tab
+widget of detail panels for the selected shape: its SDF / UDF cutaways
+(:class:`~app.views.cutaways.CutawayPanel`) and a 3D view
+(:class:`~app.views.shape_view.ShapeView`), which can show a selected result beside its
+query. :meth:`SidePanels.wire` connects them to the window:
+
+* a shape selected in the gallery, the results strip or on the map goes to the detail
+  panels, and the map marks it; only the visible detail tab works on it (the other
+  catches up when its tab is opened), each in its own worker;
+* a double-clicked map point becomes the query; an answered query rings its query and
+  hits on the map (switching to the map of the encoder that answered);
+* a box selection on the map narrows the gallery (:meth:`MainWindow.show_only_ids`);
+* the map's hover card gets thumbnails from the gallery's loader;
+* a store opened, reloaded or closed resets all three.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from inret_engine.store import InrRecord
+
+from .map_panel import MapPanel
+from .query import QuerySubject
+from .views.cutaways import CutawayPanel
+from .views.panel_style import CHECKBOX_QSS
+from .views.shape_view import ShapeView
+
+
+class InrSource:
+    """What the 3D view's mesh job loads from: store rows, and queries that are not in the store.
+
+    A :class:`QuerySubject` without a catalog row (a dropped file) carries its INR; one with
+    a row (a store INR, maybe queried through a distilled copy) shows the row's own INR.
+    """
+
+    def __init__(self, store):
+        self.store = store
+
+    def load(self, item):
+        if isinstance(item, QuerySubject):
+            if item.record is None:
+                return item.inr
+            item = item.record
+        return self.store.load(item)
+
+
+def record_of(item) -> InrRecord | None:
+    """The catalog row behind a selected item (a row, or a query that is in the store)."""
+    return item if isinstance(item, InrRecord) else getattr(item, "record", None)
+
+
+class SidePanels(QSplitter):
+    """Map on top; Cutaways and 3D tabs of the selected shape below.
+
+    Attributes:
+        map: the :class:`MapPanel` (its view is ``map.view``).
+        cutaways, shape_view: the detail panels.
+        details: their tab widget.
+        pair: "beside its query" check box of the 3D tab.
+        current: the selected item (``InrRecord`` or ``QuerySubject``), or None.
+    """
+
+    def __init__(self, window, parent: QWidget | None = None):
+        super().__init__(Qt.Vertical, parent)
+        self.setObjectName("sidePanels")
+        self.window = window
+        self.map = MapPanel(window.runner)
+        self.cutaways = CutawayPanel()
+        self.shape_view = ShapeView()
+        self.pair = QCheckBox("Beside its query", objectName="shapePair", checked=True)
+        self.pair.setStyleSheet(CHECKBOX_QSS)
+        self.pair.setEnabled(False)
+        self.pair.setToolTip("Select a result in the strip below to see it next to the query")
+        three_d = QWidget()
+        box = QVBoxLayout(three_d)
+        box.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("A selected result", objectName="filterLabel"))
+        bar.addWidget(self.pair)
+        bar.addStretch(1)
+        box.addLayout(bar)
+        box.addWidget(self.shape_view, 1)
+        self.details = QTabWidget(objectName="detailPanels")
+        self.details.addTab(self.cutaways, "Cutaways")
+        self.details.addTab(three_d, "3D")
+        self.addWidget(self.map)
+        self.addWidget(self.details)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 1)
+        self.setChildrenCollapsible(False)
+        self.current = None
+        self._shown: dict[str, tuple] = {}
+        """What each detail panel last got: ``"cutaways"`` / ``"3d"`` -> ``(item, paired query)``."""
+        self._thumbs_asked: set[int] = set()
+        """Ids whose thumbnails the map's hover card asked the gallery's loader for."""
+
+    @property
+    def panels(self) -> dict[str, QWidget]:
+        return {"map": self.map, "cutaways": self.cutaways, "3d": self.shape_view}
+
+    def wire(self) -> None:
+        w, view = self.window, self.map.view
+        view.selected.connect(w.select_id)
+        view.query_requested.connect(w.query_id)
+        view.selection_changed.connect(w.show_only_ids)
+        view.thumbnail_wanted.connect(self._thumbnail_wanted)
+        w.gallery.loader.ready.connect(self._thumbnail_ready)
+        w.record_selected.connect(self.show_item)
+        w.store_changed.connect(self.set_store)
+        w.controller.encoders_loaded.connect(self.map.set_encoders)
+        w.controller.results_ready.connect(self.show_outcome)
+        self.map.message.connect(lambda text: w.statusBar().showMessage(text, 8000))
+        self.details.currentChanged.connect(self._update_details)
+        self.pair.toggled.connect(self._update_details)
+
+    # --- reactions -------------------------------------------------------------------------
+    def set_store(self, store) -> None:
+        """A store was opened, reloaded (``Store``) or closed (``None``): start over."""
+        self.current, self._shown = None, {}
+        self._thumbs_asked.clear()
+        self.cutaways.clear()
+        self.shape_view.clear()
+        self.pair.setEnabled(False)
+        self.map.set_store(store, self.window.model.records() if store is not None else [])
+
+    def show_item(self, item) -> None:
+        """Show a selected shape (a row, or a query) in the visible detail panel; mark it on the map."""
+        self.current = item
+        record = record_of(item)
+        self.map.select(None if record is None else record.id)
+        self._update_details()
+
+    def show_outcome(self, outcome) -> None:
+        """Ring the query and its hits on the map (the map of the encoder that answered)."""
+        subject, encoders = outcome.subject, self.window.controller.encoders
+        retriever = None
+        if encoders:
+            retriever = (encoders.for_shape_inr(subject.inr) if subject.inr is not None
+                         else encoders.for_record(subject.record))
+        self.map.show_query(subject.id, [h.record.id for h in outcome.hits], retriever)
+        self._update_details()
+
+    def clear_map_selection(self) -> None:
+        """Drop the map's box selection; the gallery shows every row again."""
+        self.map.view.canvas.clear_box()
+
+    def shutdown(self) -> None:
+        """Stop the detail panels' workers and release the 3D view's render window."""
+        self.cutaways.shutdown()
+        self.shape_view.shutdown()
+
+    # --- internals -------------------------------------------------------------------------
+    def _thumbnail_wanted(self, record) -> None:
+        self._thumbs_asked.add(record.id)
+        self.window.gallery.loader.request(record)
+
+    def _thumbnail_ready(self, inr_id: int, image) -> None:
+        if inr_id in self._thumbs_asked:  # the gallery's own thumbnails stay the gallery's
+            self._thumbs_asked.discard(inr_id)
+            self.map.view.set_thumbnail(inr_id, image)
+
+    def _paired_query(self):
+        """The query of the current results when the selected item is one of its hits, else None."""
+        outcome, item = self.window.controller.outcome, self.current
+        if outcome is None or not isinstance(item, InrRecord) or outcome.subject.id == item.id:
+            return None
+        return outcome.subject if any(h.record.id == item.id for h in outcome.hits) else None
+
+    def _update_details(self, *_) -> None:
+        query = self._paired_query()
+        self.pair.setEnabled(query is not None)
+        store, item = self.window.store, self.current
+        if store is None or item is None:
+            return
+        key = "cutaways" if self.details.currentWidget() is self.cutaways else "3d"
+        want = (item, query if key == "3d" and self.pair.isChecked() else None)
+        if self._shown.get(key) == want:
+            return
+        self._shown[key] = want
+        if key == "cutaways":
+            self._show_cutaways(store, item)
+        elif want[1] is not None:
+            self.shape_view.show_pair(InrSource(store), want[1], item)
+        else:
+            self.shape_view.show_record(InrSource(store), item)
+
+    def _show_cutaways(self, store, item) -> None:
+        record = record_of(item)
+        if record is None:
+            self.cutaways.clear()
+            self.cutaways.message.setText(f"{item.name} is not in the store: cutaways show the store's INRs "
+                                          "(the 3D tab shows it)")
+            return
+        self.cutaways.show_shape(store, record)
