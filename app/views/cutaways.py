@@ -24,6 +24,8 @@ from .panel_style import CHECKBOX_QSS
 SLICE_LEGEND = {"sdf": "blue inside · orange outside · black: surface",
                 "udf": "dark near the surface · cyan: surface",
                 "occ": "green inside · magenta: surface"}
+LAYOUT_OVERHEAD_PX = 110
+"""Height of the controls, message, titles and captions around the images (roughly)."""
 OFFSET_STEPS = 90
 """The slider runs over ``[-0.9, 0.9]`` in steps of 0.01."""
 
@@ -125,11 +127,9 @@ class CutawayPanel(QWidget):
             self.slices[function] = ImageLabel(size)
             self.captions[function] = QLabel(SLICE_LEGEND[function], alignment=Qt.AlignCenter, wordWrap=True)
             self.captions[function].setStyleSheet("color: #8c96a5; font-size: 9pt;")
-            for row, widget in enumerate((self.titles[function], self.renders[function], self.slices[function],
-                                          self.captions[function])):
-                self.grid.addWidget(widget, row, col)
-        self.grid.setRowStretch(1, 1)
-        self.grid.setRowStretch(2, 1)
+        self.wide: bool | None = None
+        """Render beside slice (a short, wide panel) rather than above it; see :meth:`_arrange`."""
+        self._arrange(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
@@ -202,6 +202,40 @@ class CutawayPanel(QWidget):
             wanted.append("occ")
         return wanted
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_layout()
+
+    def _fit_layout(self) -> None:
+        """Pick the arrangement that gives the images the larger edge in the space there is."""
+        n = len(self._wanted())
+        w, h = self.width() - 8, self.height() - LAYOUT_OVERHEAD_PX
+        self._arrange(min(w / (2 * n), h) > min(w / n, h / 2))
+
+    def _arrange(self, wide: bool) -> None:
+        """One column per function: render above slice, or (``wide``) render beside slice."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        for widgets in (self.titles, self.renders, self.slices, self.captions):
+            for widget in widgets.values():
+                self.grid.removeWidget(widget)
+        for k in range(2 * len(FUNCTIONS)):
+            self.grid.setRowStretch(k, 0)
+            self.grid.setColumnStretch(k, 0)
+        for col, function in enumerate(FUNCTIONS):
+            if wide:
+                self.grid.addWidget(self.titles[function], 0, 2 * col, 1, 2)
+                self.grid.addWidget(self.renders[function], 1, 2 * col)
+                self.grid.addWidget(self.slices[function], 1, 2 * col + 1)
+                self.grid.addWidget(self.captions[function], 2, 2 * col, 1, 2)
+            else:
+                for row, widget in enumerate((self.titles[function], self.renders[function], self.slices[function],
+                                              self.captions[function])):
+                    self.grid.addWidget(widget, row, col)
+        for row in ((1,) if wide else (1, 2)):
+            self.grid.setRowStretch(row, 1)
+
     def _show_columns(self, functions: list[str]) -> None:
         for function in FUNCTIONS:
             for widgets in (self.titles, self.renders, self.slices, self.captions):
@@ -213,6 +247,7 @@ class CutawayPanel(QWidget):
 
     def _occ_toggled(self, _on: bool) -> None:
         self._show_columns(self._wanted())
+        self._fit_layout()
         self._plane_changed()
 
     def _update_offset_label(self) -> None:
