@@ -63,6 +63,10 @@ class GalleryModel(QAbstractListModel):
     def record(self, row: int) -> InrRecord:
         return self._records[row]
 
+    def row_of(self, record_id: int) -> int | None:
+        """The row of a catalog id, or None."""
+        return self._row_of.get(int(record_id))
+
     def haystack(self, row: int) -> str:
         """Lower-case text the search looks in."""
         return self._haystack[row]

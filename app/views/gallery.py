@@ -121,6 +121,7 @@ class GalleryView(QWidget):
         self.loader.ready.connect(self.model.set_thumbnail)
         self.loader.failed.connect(self.model.set_thumbnail_failed)
         self.loader.dropped.connect(self.model.forget_requests)
+        self._quiet = False
 
         self.search = QLineEdit(placeholderText="Search name, category or shape id   Ctrl+F")
         self.search.setObjectName("gallerySearch")
@@ -215,6 +216,24 @@ class GalleryView(QWidget):
     def shown(self) -> int:
         return self.proxy.rowCount()
 
+    def show_current(self, record_id: int) -> bool:
+        """Make this catalog id's card current and scroll to it, without emitting ``selected``.
+
+        For a selection made elsewhere (a map point). False when the card is filtered out.
+        """
+        row = self.model.row_of(record_id)
+        index = self.proxy.mapFromSource(self.model.index(row)) if row is not None else QModelIndex()
+        if not index.isValid():
+            self.list.selectionModel().clear()  # Enter must not query a card that is no longer the selection
+            return False
+        self._quiet = True
+        try:
+            self.list.setCurrentIndex(index)
+        finally:
+            self._quiet = False
+        self.list.scrollTo(index)
+        return True
+
     def shutdown(self) -> None:
         self.loader.shutdown()
 
@@ -229,7 +248,7 @@ class GalleryView(QWidget):
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         rec = current.data(RecordRole) if current.isValid() else None
-        if rec is not None:
+        if rec is not None and not self._quiet:
             self.selected.emit(rec)
 
     def _count_changed(self, *_) -> None:
@@ -244,7 +263,12 @@ class GalleryView(QWidget):
         return super().eventFilter(watched, event)
 
     def _fit_columns(self, width: int) -> None:
-        """Share the spare width between the columns, so the grid fills the view edge to edge."""
+        """Share the spare width between the columns, so the grid fills the view edge to edge.
+
+        The list lays out in its viewport less a scroll bar's width (the style's, wider than the
+        themed bar): a grid filling ``width`` exactly would wrap the last column to the next row.
+        """
+        width -= max(0, self.list.style().pixelMetric(QStyle.PM_ScrollBarExtent) - self.list.verticalScrollBar().width()) + 2
         columns = max(1, width // self.cell.width())
         grid = QSize(max(self.cell.width(), width // columns), self.cell.height())
         if grid != self.list.gridSize():
