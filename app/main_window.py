@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.top_split.addWidget(self.side)
         self.top_split.setStretchFactor(0, 1)
         self.top_split.setStretchFactor(1, 1)
-        self.top_split.setSizes([740, 660])
+        self.top_split.setSizes([700, 700])
         self.results = ResultsView()
         self.main_split = QSplitter(Qt.Vertical)
         self.main_split.addWidget(self.top_split)
@@ -146,9 +146,13 @@ class MainWindow(QMainWindow):
             self.controller.query_record(record)
 
     def select_id(self, inr_id: int) -> None:
-        """Show the store INR with this catalog id in the detail panels (e.g. a clicked map point)."""
+        """Show the store INR with this catalog id in the detail panels (e.g. a clicked map point).
+
+        The gallery follows: its card becomes current where the filters show it.
+        """
         record = self._record(inr_id)
         if record is not None:
+            self.gallery.show_current(record.id)
             self._select(record)
 
     def show_only_ids(self, ids) -> None:

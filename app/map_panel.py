@@ -47,7 +47,7 @@ class MapPanel(QWidget):
 
     Signals:
         loaded(object): a map is on screen (the ``MapResult``).
-        message(str): a status-bar line (how long the map took).
+        message(str): a status-bar line (how long a new map took).
     """
 
     loaded = Signal(object)
@@ -169,8 +169,8 @@ class MapPanel(QWidget):
             return
         self._computing = None
         self._show(result)
-        how = "from the cache" if result.cached else "t-SNE"
-        self.message.emit(f"Map of {len(result):,} INRs in {time.perf_counter() - started:.1f} s ({how})")
+        if not result.cached:  # a cached map is no news
+            self.message.emit(f"Map of {len(result):,} INRs computed in {time.perf_counter() - started:.1f} s (t-SNE)")
 
     def _failed(self, serial: int, text: str) -> None:
         if serial == self._serial:

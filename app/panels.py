@@ -54,7 +54,7 @@ def record_of(item) -> InrRecord | None:
 
 
 class SidePanels(QSplitter):
-    """Map on top; Cutaways and 3D tabs of the selected shape below.
+    """The map above Cutaways and 3D tabs of the selected shape.
 
     Attributes:
         map: the :class:`MapPanel` (its view is ``map.view``).
@@ -91,12 +91,20 @@ class SidePanels(QSplitter):
         self.addWidget(self.details)
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 1)
+        self._sized = False
         self.setChildrenCollapsible(False)
         self.current = None
         self._shown: dict[str, tuple] = {}
         """What each detail panel last got: ``"cutaways"`` / ``"3d"`` -> ``(item, paired query)``."""
         self._thumbs_asked: set[int] = set()
         """Ids whose thumbnails the map's hover card asked the gallery's loader for."""
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._sized:  # half and half, whatever the panels' size hints say (then the user's choice)
+            self._sized = True
+            half = sum(self.sizes()) // 2
+            self.setSizes([half, half])
 
     @property
     def panels(self) -> dict[str, QWidget]:
@@ -147,6 +155,10 @@ class SidePanels(QSplitter):
     def clear_map_selection(self) -> None:
         """Drop the map's box selection; the gallery shows every row again."""
         self.map.view.canvas.clear_box()
+
+    def busy(self) -> bool:
+        """Whether a detail panel is still working on the selection."""
+        return self.cutaways.busy() or self.shape_view.pool.activeThreadCount() > 0
 
     def shutdown(self) -> None:
         """Stop the detail panels' workers and release the 3D view's render window."""

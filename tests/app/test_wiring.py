@@ -133,7 +133,7 @@ def test_a_click_on_the_map_selects_the_shape_everywhere(qtbot, window):
     with qtbot.waitSignal(side.cutaways.finished, timeout=WAIT_MS):
         with qtbot.waitSignal(window.record_selected, timeout=5000) as selected:
             qtbot.mouseClick(view.canvas, Qt.LeftButton, pos=view.screen_pos(record.id))
-    assert selected.args == [record]
+    assert selected.args == [record] and window.gallery.current_record() == record  # the gallery follows
     assert int(view.canvas.points.ids[view.canvas.selected_row]) == record.id
     assert side.cutaways.records["sdf"] == record and side.cutaways.records["udf"].shape_id == record.shape_id
 
