@@ -27,6 +27,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--query", metavar="NAME_OR_ID",
                    help="once the store is open, query with this INR (catalog id, name or shape id; "
                         "a name shared by several INRs picks the SDF one) or with an .inr / mesh / point-cloud file")
+    p.add_argument("--select", metavar="NAME_OR_ID",
+                   help="select this INR as a click would (after --query's results; a result is then shown "
+                        "beside its query in the 3D tab)")
+    p.add_argument("--panel", choices=("cutaways", "3d"), default="cutaways",
+                   help="which tab shows the selected shape (default: cutaways)")
+    p.add_argument("--size", metavar="WxH", help="window size, e.g. 1600x1000 (for screenshots)")
     return p.parse_args(argv)
 
 
@@ -63,11 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
 
     window = MainWindow()
+    if args.size:
+        window.resize(*(int(v) for v in args.size.lower().split("x")))
+    window.side.details.setCurrentIndex(("cutaways", "3d").index(args.panel))
     window.show()
 
     def loaded(_=None) -> None:
         if args.query:
             _query_when_open(window, args.query)
+        if args.select:
+            _select_when_open(window, args.select, after_query=bool(args.query))
         if args.screenshot:
             _screenshot_when_idle(window, args.screenshot, app.quit, wait_for_query=bool(args.query))
 
@@ -123,6 +134,22 @@ def _query_when_open(window, key: str) -> None:
         window.statusBar().showMessage(str(exc))
 
 
+def _select_when_open(window, key: str, *, after_query: bool) -> None:
+    """Select a store INR (id, name, shape id) as a click would; after the query's results when there is one."""
+    from PySide6.QtCore import Qt
+
+    try:
+        record = find_record(window.store, key)
+    except ValueError as exc:
+        window.statusBar().showMessage(str(exc))
+        return
+    if after_query:
+        window.controller.results_ready.connect(lambda _outcome: window.select_id(record.id),
+                                                Qt.SingleShotConnection)
+    else:
+        window.select_id(record.id)
+
+
 def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT_TIMEOUT_S, *,
                           wait_for_query: bool = False) -> None:
     """Grab the window once the visible thumbnails (and the query's results) have arrived, then ``done()``.
@@ -141,7 +168,8 @@ def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT
     def quiet() -> bool:
         answered = not wait_for_query or controller.outcome is not None or bool(controller.encoders is not None
                                                                                and not controller.encoders)
-        return answered and not window.runner.busy() and all(loader.is_idle() for loader in loaders)
+        return (answered and not window.runner.busy() and not window.side.busy()
+                and all(loader.is_idle() for loader in loaders))
 
     def poll() -> None:
         # a few quiet polls in a row: the first paint has asked for the visible rows and all arrived
