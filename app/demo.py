@@ -1,44 +1,97 @@
-"""The built-in demo store: procedural shapes of every category, fitted on first run.
+"""The built-in demo store: procedural shapes of every category, fitted and indexed on first run.
 
-Grid INRs (hash, octree, triplane) of all three functions, plus SDF SIRENs: a SIREN
-costs ten times a grid INR to fit on CPU, so the demo keeps one function of it.
+It is built in two phases so that a fresh machine reaches a usable window quickly:
+
+1. **essential** — hash-grid INRs of SDF, UDF and Occ for every demo shape, their encoder
+   (trained on all demo shapes: the demo is for browsing, not for measuring) and its
+   index. The window opens on the store when this phase ends.
+2. **extras** — octree and triplane INRs of all three functions and SDF SIRENs (a SIREN
+   costs ten times a grid INR to fit on CPU), with their encoders; this runs in the
+   background while the window is in use, and the gallery reloads when it ends.
+
+Both phases are resumable: an interrupted build continues where it stopped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from inret_engine.build import BuildOptions, build_store, resolve_sources
+from inret_engine.fields import default_config
 from inret_engine.functions import ImplicitFunction
+from inret_engine.retrieval import Retriever
 from inret_engine.store import Store
 
+from .jobs import JobProgress, TrainChoice, train_encoders
+
 PER_CATEGORY = 2
-DEMO_BUILDS = (
-    BuildOptions(archs=("hash", "octree", "triplane"), per_category=PER_CATEGORY),
-    BuildOptions(archs=("mlp",), functions=(ImplicitFunction.SDF,), per_category=PER_CATEGORY),
-)
+ENCODER_STEPS = 300
+"""Encoder training steps: enough for the demo's few categories to separate."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    name: str
+    builds: tuple[BuildOptions, ...]
+
+    @property
+    def archs(self) -> tuple[str, ...]:
+        return tuple(a for b in self.builds for a in b.archs)
+
+
+ESSENTIAL = Phase("essential", (BuildOptions(archs=("hash",), per_category=PER_CATEGORY),))
+EXTRAS = Phase("extras", (BuildOptions(archs=("octree", "triplane"), per_category=PER_CATEGORY),
+                          BuildOptions(archs=("mlp",), functions=(ImplicitFunction.SDF,), per_category=PER_CATEGORY)))
+PHASES = (ESSENTIAL, EXTRAS)
 
 
 def _sources():
     return resolve_sources("demo", per_category=PER_CATEGORY)
 
 
-def expected_inrs() -> int:
+def expected_inrs(phases: tuple[Phase, ...] = PHASES) -> int:
     n = len(_sources())
-    return sum(n * len(o.field_configs()) * len(o.functions) for o in DEMO_BUILDS)
+    return sum(n * len(o.field_configs()) * len(o.functions) for p in phases for o in p.builds)
+
+
+def phase_is_complete(root: Path, phase: Phase) -> bool:
+    """Every INR of the phase is in the store and every architecture of it has an encoder."""
+    if not (Path(root) / "catalog.sqlite").is_file():
+        return False
+    with Store.open(root) as store:
+        inrs = sum(1 for r in store.records() if r.arch in phase.archs)
+        encoded = {m.spec.config_id for m in Retriever.installed(store)}
+    wanted = {default_config(a).config_id for a in phase.archs}
+    return inrs >= expected_inrs((phase,)) and wanted <= encoded
 
 
 def demo_is_complete(root: Path) -> bool:
-    """True when every INR of the demo builds is in the store."""
-    with Store.open(root) as store:
-        return len(store.records()) >= expected_inrs()
+    return all(phase_is_complete(root, p) for p in PHASES)
 
 
-def build_demo_job(root: Path) -> Callable[[], Iterator]:
-    """A generator job (for a worker) that builds or completes the demo store."""
+def build_demo_job(root: Path, phase: Phase | None = None) -> Callable[[], Iterator]:
+    """A generator job (for a worker) that builds or completes one phase (or all) of the demo store."""
+    phases = PHASES if phase is None else (phase,)
+
     def job():
         with Store.create(root) as store:
-            for options in DEMO_BUILDS:
-                yield from build_store(store, _sources(), options)
+            for p in phases:
+                yield from _build_phase(store, p)
+        return Path(root)
     return job
+
+
+def _build_phase(store: Store, phase: Phase) -> Iterator:
+    for options in phase.builds:
+        yield from build_store(store, _sources(), options)
+    encoded = {m.spec.config_id for m in Retriever.installed(store)}
+    missing = tuple(a for a in phase.archs if default_config(a).config_id not in encoded)
+    if missing:
+        choice = TrainChoice(archs=missing, steps=ENCODER_STEPS, split=None)
+        yield from train_encoders(store, choice)
+    for model in Retriever.installed(store):
+        if model.spec.arch in phase.archs:
+            for event in Retriever(store, model).update():
+                yield JobProgress(f"Indexing the {model.spec.arch} embeddings", event.done, event.total)

@@ -85,13 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     def start() -> None:
         root = Path(args.store) if args.store else default_demo_store()
         try:
-            if args.store or (root / "catalog.sqlite").is_file() and _demo_complete(root):
+            if args.store:
                 window.open_store(root)
                 loaded()
             else:
-                from .demo import build_demo_job
-                window.run_job(build_demo_job(root), label="Building the demo store",
-                               on_done=lambda _: (window.open_store(root), loaded()))
+                _open_demo(window, root, loaded, extras=not args.screenshot)
         except (ValueError, OSError) as exc:
             window.show_error(str(exc))
             if args.screenshot:
@@ -101,9 +99,33 @@ def main(argv: list[str] | None = None) -> int:
     return app.exec()
 
 
-def _demo_complete(root: Path) -> bool:
-    from .demo import demo_is_complete
-    return demo_is_complete(root)
+def _open_demo(window, root: Path, loaded, *, extras: bool = True) -> None:
+    """Open the demo store, building what it lacks: the essential phase first (with progress),
+    then, with the window in use, the extra architectures in the background."""
+    from .demo import ESSENTIAL, EXTRAS, build_demo_job, phase_is_complete
+
+    def add_extras() -> None:
+        if extras and not phase_is_complete(root, EXTRAS):
+            window.run_job(build_demo_job(root, EXTRAS), label="Adding octree, triplane and SIREN INRs to the demo",
+                           on_done=lambda _: _extras_added(window))
+
+    if phase_is_complete(root, ESSENTIAL):
+        window.open_store(root)
+        loaded()
+        add_extras()
+    else:
+        window.run_job(build_demo_job(root, ESSENTIAL), label="Building the demo store (first run)",
+                       on_done=lambda _: (window.open_store(root), loaded(), add_extras()))
+
+
+def _extras_added(window) -> None:
+    """Show the new INRs: reload at once unless that would wipe a query the user is looking at."""
+    if window.controller.outcome is None:
+        window.reload()
+        window.statusBar().showMessage("The demo store now has octree, triplane and SIREN INRs too", 8000)
+    else:
+        window.statusBar().showMessage("The demo store now has octree, triplane and SIREN INRs too: "
+                                       "Reload (F5) to see them")
 
 
 SCREENSHOT_TIMEOUT_S = 60.0

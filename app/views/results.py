@@ -23,6 +23,10 @@ from .gallery import ARCH_NAMES, CARD, CardDelegate
 COLORS = {"query": "#d9a441", "match": "#6cc788", "miss": "#d98579", "score": "#9cc3f0"}
 
 
+HOW_TO_QUERY = ("Double-click a shape in the gallery or on the map, or drop an .inr, mesh or point-cloud file "
+                "on the window, to find similar shapes.")
+
+
 class ResultCardDelegate(CardDelegate):
     """A gallery card with a rank badge, the score, a category match mark and the architecture."""
 
@@ -144,13 +148,14 @@ class ResultsView(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.header)
         layout.addWidget(self.list)
-        self.set_notice("Double-click a shape, or drop an .inr, mesh or point-cloud file here, to find similar shapes.")
+        self.set_notice("")
 
     # --- content -----------------------------------------------------------------------
     def set_store(self, store) -> None:
         self.loader.set_store(store)
         self.model.clear()
         self.header.setText("Results")
+        self.set_notice("")
 
     def show_query(self, subject: QuerySubject) -> None:
         """The query card at once; its results follow with :meth:`show_outcome`."""
@@ -174,7 +179,8 @@ class ResultsView(QWidget):
         self.model.set_query_image(subject, image)
 
     def set_notice(self, text: str) -> None:
-        """Text over the strip (advice, "no results"); ``""`` hides it."""
+        """Text over the strip (advice, "no results"); ``""`` shows the how-to hint before any query, else hides it."""
+        text = text or (HOW_TO_QUERY if self.model.rowCount() == 0 else "")
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
         self._place_notice()

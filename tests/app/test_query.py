@@ -298,3 +298,7 @@ def test_save_screenshot_writes_a_png(qtbot, window, tmp_path):
 
     save_screenshot(window, str(tmp_path / "shot.png"))
     assert (tmp_path / "shot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_before_any_query_the_results_strip_says_how_to_query(window):
+    assert not window.results.notice.isHidden() and "Double-click" in window.results.notice.text()
