@@ -19,6 +19,7 @@ import torch
 
 from ..fields import Field, GridConfig
 from ..fields.hash_grid import HashGrid, HashGridConfig
+from ..fields.octree import Octree
 
 GRID_RESOLUTION = 32
 
@@ -47,6 +48,9 @@ def sample_grid(field: Field, resolution: int = GRID_RESOLUTION, chunk: int = 16
         feats = field.grid.interpolate_with(_hash_operators(field.grid.config, resolution))
         return feats.transpose(1, 2).reshape(field.batch, -1, resolution, resolution, resolution).contiguous()
     pts = lattice_centres(resolution)
+    if isinstance(field.grid, Octree):
+        feats = field.grid.interpolate_shared(pts)
+        return feats.transpose(1, 2).reshape(field.batch, -1, resolution, resolution, resolution).contiguous()
     parts = [field.grid.interpolate(pts[i:i + chunk].expand(field.batch, -1, -1))
              for i in range(0, len(pts), chunk)]
     feats = torch.cat(parts, 1)  # (B, R^3, C)

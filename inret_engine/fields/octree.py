@@ -19,6 +19,7 @@ import dataclasses
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .base import FeatureGrid, GridConfig, cell_coords, corner_index, gather_rows, trilinear_weights
@@ -132,6 +133,35 @@ class Octree(FeatureGrid):
             w = trilinear_weights(frac) * present.unsqueeze(-1)
             out = out + (feats * w.unsqueeze(-1)).sum(2)
         return out
+
+    @torch.no_grad()
+    def interpolate_shared(self, points: torch.Tensor) -> torch.Tensor:
+        """:meth:`interpolate` at the same ``(N, 3)`` points for every INR: ``(B, N, C)``.
+
+        Several times faster for many points (the encoders' lattice): a voxel's presence is
+        constant inside it, so each level is one trilinear ``grid_sample`` of its corner
+        features scattered into a dense ``(r+1)^3`` grid, times the presence of the voxel
+        each point falls in. Absent corners read row 0 of the table; they only belong to
+        absent voxels, whose presence zeroes them.
+        """
+        B, N = self.batch, len(points)
+        points = points.clamp(-1.0, 1.0)
+        grid = points.flip(-1).view(1, 1, 1, N, 3).expand(B, -1, -1, -1, -1)  # grid_sample wants (z, y, x)
+        out = points.new_zeros(B, N, self.config.feature_dim)
+        for k, level in enumerate(self.config.level_range):
+            r = 1 << level
+            side = r + 1
+            corners = self.features[k][getattr(self, f"rows{level}")]  # (B, side^3, C)
+            dense = corners.view(B, side, side, side, -1).permute(0, 4, 1, 2, 3)
+            sampled = F.grid_sample(dense, grid, mode="bilinear", align_corners=True)  # (B, C, 1, 1, N)
+            cell, _ = cell_coords(points, r)
+            present = getattr(self, f"mask{level}")[:, (cell[:, 0] * r + cell[:, 1]) * r + cell[:, 2]]
+            out += sampled.view(B, -1, N).transpose(1, 2) * present.unsqueeze(-1)
+        return out
+
+    @property
+    def batch(self) -> int:
+        return getattr(self, f"mask{self.config.base_level}").shape[0]
 
     def inr_tensors(self, i: int) -> dict[str, torch.Tensor]:
         out = {}

@@ -7,7 +7,7 @@ import torch
 from inret_engine.encoders.inputs import lattice_centres, neuron_width, read_weights, sample_grid
 from inret_engine.encoders.model import INRetModel, ModelSpec
 from inret_engine.encoders.networks import Conv3DEncoder, EmbeddingEncoder, ShapeDecoder, positional_encoding
-from inret_engine.fields import Field
+from inret_engine.fields import Field, OctreeConfig
 
 from ..conftest import TINY_CONFIGS
 
@@ -27,9 +27,25 @@ def test_sample_grid_uses_the_inrs_own_lookup(kind):
     assert grid.shape == (2, field.grid.out_dim, 8, 8, 8)
     pts = lattice_centres(8)
     direct = field.grid.interpolate(pts.expand(2, -1, -1))  # (B, R^3, C)
-    assert torch.allclose(grid.flatten(2).transpose(1, 2), direct)
+    assert torch.allclose(grid.flatten(2).transpose(1, 2), direct, rtol=1e-5, atol=1e-7)
     if kind == "octree":
         assert (grid == 0).any()  # absent voxels contribute zeros
+
+
+def test_octree_shared_points_match_its_lookup_at_every_level():
+    """The encoders' dense octree path equals ``interpolate`` on the default config's 32^3 lattice."""
+    gen = torch.Generator().manual_seed(0)
+    pts = np.random.default_rng(1).uniform(-0.7, 0.7, size=(2000, 3))
+    config = OctreeConfig()
+    field = Field.create(config, 2, keys=["a", "b"], surfaces=[pts, pts[:500] * 0.5])
+    with torch.no_grad():
+        for feats in field.grid.features:
+            feats.copy_(torch.randn(feats.shape, generator=gen))
+    for points in (lattice_centres(32), torch.rand(4096, 3, generator=gen) * 2.2 - 1.1):  # and some outside
+        direct = field.grid.interpolate(points.expand(2, -1, -1))
+        shared = field.grid.interpolate_shared(points)
+        assert (direct != 0).any(dim=-1).float().mean() > 0.1
+        assert torch.allclose(shared, direct, atol=1e-5)
 
 
 def test_read_weights_layout():
