@@ -49,7 +49,7 @@ def sample_grid(field: Field, resolution: int = GRID_RESOLUTION, chunk: int = 16
         return feats.transpose(1, 2).reshape(field.batch, -1, resolution, resolution, resolution).contiguous()
     pts = lattice_centres(resolution)
     if isinstance(field.grid, Octree):
-        feats = field.grid.interpolate_shared(pts)
+        feats = field.grid.interpolate_lattice(resolution)
         return feats.transpose(1, 2).reshape(field.batch, -1, resolution, resolution, resolution).contiguous()
     parts = [field.grid.interpolate(pts[i:i + chunk].expand(field.batch, -1, -1))
              for i in range(0, len(pts), chunk)]
