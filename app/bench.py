@@ -16,16 +16,22 @@ Meanwhile a 5 ms timer on the GUI thread records the longest gap between its tic
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 
-def _percentiles(values: list[float]) -> str:
+def _summary(values: list[float]) -> dict[str, float]:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
-    return f"median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, max {values[-1]:.1f} ms"
+    return {"median_ms": round(statistics.median(values), 1), "p95_ms": round(p95, 1), "max_ms": round(values[-1], 1)}
+
+
+def _percentiles(values: list[float]) -> str:
+    s = _summary(values)
+    return f"median {s['median_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         if time.perf_counter() - start > 600:
             print("the encoders never became ready (is an encoder installed?)", file=sys.stderr)
             return 1
+    report = {"store": str(args.store), "inrs": window.model.rowCount(), "k": args.k,
+              "open_seconds": round(time.perf_counter() - start, 2)}
     print(f"store open and embeddings up to date after {time.perf_counter() - start:.1f} s "
           f"({window.model.rowCount()} INRs, encoders: {window.controller.encoders.describe()})")
 
@@ -121,11 +129,18 @@ def main(argv: list[str] | None = None) -> int:
         window.controller.query_file(Path(args.drop))
         while "at" not in answered and time.perf_counter() - t0 < 300:
             QTest.qWait(10)
-        print(f"  {Path(args.drop).name} -> results: {(time.perf_counter() - t0):.1f} s")
+        report["drop_seconds"] = round(time.perf_counter() - t0, 2)
+        print(f"  {Path(args.drop).name} -> results: {report['drop_seconds']:.1f} s")
     timer.stop()
     print(f"  longest GUI-thread stall while opening, embedding and querying: {stall['max'] * 1000:.0f} ms")
     if stall["long"]:
         print(f"  stalls over 100 ms: {'; '.join(stall['long'])}")
+    report.update(queries=len(paints), answer=_summary(answers) if answers else None,
+                  first_paint=_summary(paints) if paints else None, longest_stall_ms=round(stall["max"] * 1000),
+                  stalls_over_100ms=stall["long"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
     window.close()
     return 0
 
