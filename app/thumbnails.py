@@ -17,12 +17,12 @@ import heapq
 import threading
 from collections import deque
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from inret_engine.store import InrRecord
 
-from .workers import GeneratorWorker
+from .workers import GeneratorWorker, render_pool
 
 THUMBNAIL_SIZE = 128
 MAX_PENDING = 256
@@ -140,8 +140,7 @@ class ThumbnailLoader(QObject):
         self.size = int(size)
         self.max_pending = max_pending
         self.store = None
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool = render_pool(self)
         self._queue = _RequestQueue(max_pending)
         self._worker: GeneratorWorker | None = None
         self._worker_queue: _RequestQueue | None = None

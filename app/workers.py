@@ -13,7 +13,19 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+
+
+def render_pool(parent: QObject) -> QThreadPool:
+    """A one-thread pool for renders nobody waits on (thumbnails, cutaways, meshes).
+
+    Its thread runs at idle priority (``SCHED_IDLE`` on Linux), so on a 2-core machine a
+    burst of renders never takes the CPU from the GUI thread or from a query.
+    """
+    pool = QThreadPool(parent)
+    pool.setMaxThreadCount(1)
+    pool.setThreadPriority(QThread.IdlePriority)
+    return pool
 
 
 class WorkerSignals(QObject):

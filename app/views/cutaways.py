@@ -12,13 +12,13 @@ kept per shape, so only the first view of a shape pays for baking.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
 from ..models.shape_jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
-from ..workers import GeneratorWorker
+from ..workers import GeneratorWorker, render_pool
 from .panel_style import CHECKBOX_QSS
 
 SLICE_LEGEND = {"sdf": "blue inside · orange outside · black: surface",
@@ -88,8 +88,7 @@ class CutawayPanel(QWidget):
         self.store = None
         self.records: dict = {}
         self.last_ms: dict[str, dict[str, float]] = {}
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool = render_pool(self)
         self._worker: GeneratorWorker | None = None
         self._pending = False
         self._generation = 0

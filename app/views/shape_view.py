@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..models.shape_jobs import MeshData, mesh_job
-from ..workers import GeneratorWorker
+from ..workers import GeneratorWorker, render_pool
 from .panel_style import CHECKBOX_QSS
 
 COLOURS = ("#4a86d6", "#ec8b2c")
@@ -67,8 +67,7 @@ class ShapeView(QWidget):
         self.resolution = resolution
         self.plotter = None
         self.meshes: list[MeshData | None] = []
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool = render_pool(self)
         self._worker: GeneratorWorker | None = None
         self._generation = 0
         self._request: tuple = ()
