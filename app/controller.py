@@ -171,7 +171,7 @@ class QueryController(QObject):
                     self.message.emit(f"{path.name}: {note}")
 
         self.runner.start(lambda: self._file_job(path, store), label=f"Preparing {path.name}", on_done=prepared,
-                          on_error=self.error)
+                          on_error=self.error, foreground=True)
 
     def _file_job(self, path: Path, store: Store):
         # jobs run one at a time: the embedding job started with the store has finished by now
@@ -266,9 +266,10 @@ class QueryController(QObject):
     def _start(self, job, on_done, pool: QThreadPool | None = None) -> None:
         """Run ``job`` on the query thread (or ``pool``); bound slots only, so nothing arrives once this is deleted.
 
-        The pool does not own the worker: it is held here until it has finished.
+        The pool does not own the worker: it is held here until it has finished. A query
+        (on the query thread) is foreground work: background renders pause while it runs.
         """
-        worker = GeneratorWorker(job)
+        worker = GeneratorWorker(job, foreground=pool is None)
         worker.signals.result.connect(on_done)
         worker.signals.error.connect(self.error)
         self._live = [w for w in self._live if not w.done] + [worker]

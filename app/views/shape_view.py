@@ -167,7 +167,8 @@ class ShapeView(QWidget):
         names = " vs ".join(f"{getattr(r, 'name', r)} ({getattr(r, 'function', '?').upper()})" for r in records)
         self.status.setText(f"Meshing {names}…")
         gen, res = self._generation, self.resolution
-        worker = GeneratorWorker(lambda: mesh_job(store, records, generation=gen, resolution=res))
+        worker = GeneratorWorker(lambda: mesh_job(store, records, generation=gen, resolution=res),
+                                 background=True)
         worker.signals.progress.connect(self._deliver)
         worker.signals.error.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)

@@ -7,7 +7,10 @@ pytest.importorskip("PySide6")
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.workers import GeneratorWorker, JobRunner  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from app.workers import FOREGROUND, GeneratorWorker, JobRunner  # noqa: E402
 
 
 def test_open_store_lists_every_inr(qtbot, bare_store):
@@ -31,6 +34,48 @@ def test_worker_reports_progress_and_result(qtbot):
     with qtbot.waitSignal(worker.signals.result, timeout=5000) as blocker:
         worker.run()
     assert seen == [0, 1, 2] and blocker.args == ["done"]
+
+
+def test_background_workers_pause_while_a_foreground_job_runs(qtbot):
+    events, release = [], threading.Event()
+
+    def foreground():
+        events.append("fg start")
+        release.wait(5)
+        events.append("fg end")
+        yield
+
+    def background():
+        for i in range(2):
+            events.append(f"bg {i}")
+            yield i
+
+    fg = GeneratorWorker(foreground, foreground=True)
+    bg = GeneratorWorker(background, background=True)
+    threads = [threading.Thread(target=fg.run)]
+    threads[0].start()
+    while not FOREGROUND.busy():
+        time.sleep(0.001)
+    threads.append(threading.Thread(target=bg.run))
+    threads[1].start()
+    time.sleep(0.2)
+    assert events == ["fg start"]  # the background job has not started a record
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert events == ["fg start", "fg end", "bg 0", "bg 1"] and not FOREGROUND.busy()
+
+
+def test_a_waiting_background_worker_can_be_cancelled(qtbot):
+    with FOREGROUND.held():
+        bg = GeneratorWorker(lambda: iter([1, 2]), background=True)
+        results = []
+        bg.signals.result.connect(results.append)
+        t = threading.Thread(target=bg.run)
+        t.start()
+        bg.cancel()
+        t.join(2)
+        assert not t.is_alive() and bg.done and results == []
 
 
 def test_worker_turns_exceptions_into_an_error_signal(qtbot):
