@@ -22,6 +22,17 @@ TINY_CONFIGS = {
 }
 
 
+def single_torch_thread():
+    """Fixture body: torch on one thread for a module (many small ops: on a busy 2-core
+    machine one thread beats two by far); conftests bind it with ``pytest.fixture``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def dataset_root() -> Path:
     """Where real datasets live: $INRET_DATASETS, else ../shared/datasets beside the checkout."""
     env = os.environ.get("INRET_DATASETS")

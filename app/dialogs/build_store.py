@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from inret_engine.build import BuildOptions
 from inret_engine.fields import ARCHITECTURES
 from inret_engine.functions import ImplicitFunction
+
+from . import ok_cancel
 
 ARCH_LABELS = {"hash": "hash grid", "octree": "octree", "triplane": "triplane", "mlp": "MLP (SIREN, slow)"}
 
@@ -42,11 +44,7 @@ class BuildStoreDialog(QDialog):
         form.addRow("Per category", self.per_category)
         form.addRow("Fitting steps", self.steps)
         form.addRow("", self.align)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Build")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self, "Build"))
         self._start = start
 
     def _with_browse(self, edit: QLineEdit, browse) -> QWidget:

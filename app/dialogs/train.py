@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QLabel, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from ..jobs import TrainChoice
+from . import ok_cancel
 
 
 class TrainDialog(QDialog):
@@ -42,11 +43,7 @@ class TrainDialog(QDialog):
         form.addRow("Steps", self.steps)
         form.addRow("Shapes per step", self.batch)
         form.addRow("Split", self.split)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Train")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self, "Train"))
 
     def choice(self) -> TrainChoice:
         """The chosen settings; raises ``ValueError`` when no architecture is checked."""

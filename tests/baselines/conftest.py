@@ -3,12 +3,13 @@
 import shutil
 
 import pytest
-import torch
 
 from inret_engine.baselines import Preset
 from inret_engine.baselines.multiview import MultiViewSettings
 from inret_engine.baselines.pointcloud import PointNetSettings
 from inret_engine.store import Store
+
+from ..conftest import single_torch_thread
 
 TINY = Preset(points=256, view_size=32, resolution=33,
               pointnet=PointNetSettings(centres=(64, 16), neighbours=8, widths=((16, 16), (32, 32), (32, 64)),
@@ -18,13 +19,7 @@ TINY = Preset(points=256, view_size=32, resolution=33,
 """Small enough that a whole baseline run on 18 INRs takes a few seconds."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Many small tensor ops: on a busy 2-core machine one thread beats two."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+one_thread = pytest.fixture(autouse=True, scope="module", name="one_thread")(single_torch_thread)
 
 
 @pytest.fixture

@@ -1,11 +1,7 @@
+"""Render tests run torch on one thread."""
+
 import pytest
-import torch
 
+from ..conftest import single_torch_thread
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Rendering is many small tensor ops: on a busy 2-core machine one thread beats two by far."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+one_thread = pytest.fixture(autouse=True, scope="module", name="one_thread")(single_torch_thread)
