@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -253,6 +253,14 @@ class MapCanvas(QWidget):
 
     def leaveEvent(self, _event) -> None:  # noqa: N802 - Qt API
         self._set_hover(-1, QPointF())
+
+    def event(self, event) -> bool:
+        # Esc clears a box selection even though the window binds Esc to "cancel the job":
+        # accepting the override sends the key here instead of to the shortcut.
+        if event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Escape and len(self.box_rows):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.key() == Qt.Key_Escape and len(self.box_rows):

@@ -113,6 +113,19 @@ def test_a_box_selection_on_the_map_narrows_the_gallery_and_show_all_clears_it(q
     assert gallery.shown() == 27 and view.selection() == [] and not window.map_filter.isVisible()
 
 
+def test_esc_on_the_map_clears_its_box_though_esc_also_cancels_jobs(qtbot, window):
+    canvas = window.side.map.view.canvas
+    a, b = QPoint(2, 2), QPoint(canvas.width() - 2, canvas.height() - 2)
+    qtbot.mousePress(canvas, Qt.LeftButton, Qt.ShiftModifier, a)
+    qtbot.mouseMove(canvas, b)
+    qtbot.mouseRelease(canvas, Qt.LeftButton, Qt.ShiftModifier, b)
+    assert window.map_filter.isVisible()
+    window.activateWindow()
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key_Escape)  # without the override the window's "Cancel job" shortcut takes it
+    assert not window.map_filter.isVisible() and window.gallery.shown() == 27
+
+
 def test_a_double_click_on_the_map_queries_and_the_map_rings_the_hits(qtbot, window):
     view = window.side.map.view
     record = pickable(window, "udf")
