@@ -62,7 +62,7 @@ def phase_is_complete(root: Path, phase: Phase) -> bool:
         return False
     with Store.open(root) as store:
         inrs = sum(1 for r in store.records() if r.arch in phase.archs)
-        encoded = {m.spec.config_id for m in Retriever.installed(store)}
+        encoded = {spec.config_id for spec in Retriever.installed_specs(store)}
     wanted = {default_config(a).config_id for a in phase.archs}
     return inrs >= expected_inrs((phase,)) and wanted <= encoded
 
@@ -86,7 +86,7 @@ def build_demo_job(root: Path, phase: Phase | None = None) -> Callable[[], Itera
 def _build_phase(store: Store, phase: Phase) -> Iterator:
     for options in phase.builds:
         yield from build_store(store, _sources(), options)
-    encoded = {m.spec.config_id for m in Retriever.installed(store)}
+    encoded = {spec.config_id for spec in Retriever.installed_specs(store)}
     missing = tuple(a for a in phase.archs if default_config(a).config_id not in encoded)
     if missing:
         choice = TrainChoice(archs=missing, steps=ENCODER_STEPS, split=None)

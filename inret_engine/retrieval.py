@@ -20,7 +20,7 @@ import torch
 from .encoders.dataset import EncoderInputs
 from .encoders.embed import embed_records, embeddable
 from .encoders.inputs import read_weights, sample_grid
-from .encoders.model import INRetModel
+from .encoders.model import INRetModel, ModelSpec
 from .functions import ImplicitFunction
 from .index import EmbeddingIndex
 from .store import InrRecord, ShapeINR, Store
@@ -76,6 +76,12 @@ class Retriever:
     def installed(store: Store) -> list[INRetModel]:
         folder = store.root / MODELS
         return [INRetModel.load(p) for p in sorted(folder.glob("*.enc"))] if folder.is_dir() else []
+
+    @staticmethod
+    def installed_specs(store: Store) -> list[ModelSpec]:
+        """The specs of :meth:`installed` models, read from the file headers (no weights)."""
+        folder = store.root / MODELS
+        return [INRetModel.read_spec(p) for p in sorted(folder.glob("*.enc"))] if folder.is_dir() else []
 
     @classmethod
     def for_record(cls, store: Store, record: InrRecord | ShapeINR) -> "Retriever":

@@ -98,6 +98,18 @@ class INRetModel(nn.Module):
         self.checksum = hashlib.sha256(data).hexdigest()
         return self.checksum
 
+    @staticmethod
+    def read_spec(path: Path) -> ModelSpec:
+        """The spec of an encoder file from its header alone (no weights read: cheap at start-up)."""
+        path = Path(path)
+        try:
+            with path.open("rb") as f:
+                n = int.from_bytes(f.read(8), "little")
+                head = f.read(n) if 0 < n <= MAX_HEADER else b""
+            return ModelSpec.from_dict(json.loads(_metadata(n.to_bytes(8, "little") + head)["spec"]))
+        except (ValueError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read encoder: {exc}") from None
+
     @classmethod
     def load(cls, path: Path) -> "INRetModel":
         path = Path(path)
@@ -105,15 +117,7 @@ class INRetModel(nn.Module):
             raise FileNotFoundError(f"{path}: no such encoder file")
         data = path.read_bytes()
         try:
-            n = int.from_bytes(data[:8], "little")
-            meta = json.loads(data[8:8 + n]).get("__metadata__", {})
-            if meta.get("format") != FORMAT:
-                raise ValueError("not an INRet encoder file")
-            if int(meta.get("version", 0)) > VERSION:
-                raise ValueError(f"written by a newer version ({meta['version']}); upgrade")
-            if int(meta.get("version", 0)) < VERSION:
-                raise ValueError(f"format {meta.get('version')} predates centred embeddings; retrain it "
-                                 "with inret train-encoder")
+            meta = _metadata(data)
             spec = ModelSpec.from_dict(json.loads(meta["spec"]))
             model = cls(spec)
             model.load_state_dict(load_tensors(data))
@@ -123,3 +127,21 @@ class INRetModel(nn.Module):
         model.checksum = hashlib.sha256(data).hexdigest()
         model.eval()
         return model
+
+
+MAX_HEADER = 1 << 24
+"""Largest JSON header :meth:`INRetModel.read_spec` reads (the history makes it grow)."""
+
+
+def _metadata(data: bytes) -> dict:
+    """The checked ``__metadata__`` of an encoder file's bytes (at least its header)."""
+    n = int.from_bytes(data[:8], "little")
+    meta = json.loads(data[8:8 + n]).get("__metadata__", {})
+    if meta.get("format") != FORMAT:
+        raise ValueError("not an INRet encoder file")
+    if int(meta.get("version", 0)) > VERSION:
+        raise ValueError(f"written by a newer version ({meta['version']}); upgrade")
+    if int(meta.get("version", 0)) < VERSION:
+        raise ValueError(f"format {meta.get('version')} predates centred embeddings; retrain it "
+                         "with inret train-encoder")
+    return meta

@@ -76,6 +76,7 @@ def test_model_save_load_round_trip_and_checksum(tmp_path):
     sha = model.save(tmp_path / "m.enc")
     again = INRetModel.load(tmp_path / "m.enc")
     assert again.checksum == sha and again.spec == spec
+    assert INRetModel.read_spec(tmp_path / "m.enc") == spec  # from the header alone
     x, g = torch.randn(2, 65, 13), torch.randn(2, 8, 32, 32, 32)
     assert torch.allclose(model.encoder("sdf")(x, g), again.encoder("sdf")(x, g))
     with pytest.raises(ValueError, match="no encoder for OCC"):
@@ -83,6 +84,8 @@ def test_model_save_load_round_trip_and_checksum(tmp_path):
     (tmp_path / "bad.enc").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
     with pytest.raises(ValueError, match="cannot load encoder"):
         INRetModel.load(tmp_path / "bad.enc")
+    with pytest.raises(ValueError, match="cannot read encoder"):
+        INRetModel.read_spec(tmp_path / "bad.enc")
 
 
 def test_a_model_file_from_before_centring_is_refused_with_advice(tmp_path):
@@ -94,3 +97,5 @@ def test_a_model_file_from_before_centring_is_refused_with_advice(tmp_path):
         "format": "inret-encoder", "version": "1", "spec": json.dumps(spec.to_dict()), "history": "[]"}))
     with pytest.raises(ValueError, match="retrain"):
         INRetModel.load(tmp_path / "old.enc")
+    with pytest.raises(ValueError, match="retrain"):
+        INRetModel.read_spec(tmp_path / "old.enc")
