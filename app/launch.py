@@ -32,8 +32,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "beside its query in the 3D tab)")
     p.add_argument("--panel", choices=("cutaways", "3d"), default="cutaways",
                    help="which tab shows the selected shape (default: cutaways)")
-    p.add_argument("--size", metavar="WxH", help="window size, e.g. 1600x1000 (for screenshots)")
+    p.add_argument("--size", metavar="WxH", type=_window_size, help="window size, e.g. 1600x1000 (for screenshots)")
     return p.parse_args(argv)
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    """``"1600x1000"`` -> ``(1600, 1000)``."""
+    w, _, h = text.lower().partition("x")
+    if not (w.isdigit() and h.isdigit() and min(int(w), int(h)) >= 200):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a window size like 1600x1000 (at least 200x200)")
+    return int(w), int(h)
 
 
 def protect_singletons() -> None:
@@ -70,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     if args.size:
-        window.resize(*(int(v) for v in args.size.lower().split("x")))
+        window.resize(*args.size)
     window.side.details.setCurrentIndex(("cutaways", "3d").index(args.panel))
     window.show()
 

@@ -18,14 +18,14 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .encoder_set import NO_ENCODER
 from .jobs import JobProgress
 from .views.embedding_map import ARCH_NAMES, EmbeddingMapView
 from .workers import JobRunner
 
 NO_STORE = "Open a store to see its map"
 WAITING = "Waiting for the embeddings…"
-NO_ENCODER = ("No map yet: this store has no trained encoder.\n"
-              "Tools ▸ Train Encoders… (Ctrl+T) trains one; the map follows.")
+NO_ENCODER_MAP = f"No map yet. {NO_ENCODER}\nTools ▸ Train Encoders… (Ctrl+T) trains one; the map follows."
 NO_EMBEDDINGS = "No map: the embeddings could not be brought up to date (Reload with F5 to try again)"
 
 
@@ -100,7 +100,7 @@ class MapPanel(QWidget):
         self.encoders, self._maps, self._waiting = encoders, {}, False
         self._fill_chooser()
         if encoders is None or not encoders:
-            self._clear(NO_ENCODER if encoders is not None else NO_EMBEDDINGS)
+            self._clear(NO_ENCODER_MAP if encoders is not None else NO_EMBEDDINGS)
             return
         self._chosen(self.chooser.currentIndex())
 

@@ -123,3 +123,11 @@ def test_runner_runs_jobs_one_at_a_time_in_order(qtbot):
             runner.start(job(name), label=name, on_done=results.append)
     assert results == ["a", "b", "c"]
     assert order == ["a start", "a end", "b start", "b end", "c start", "c end"]
+
+
+def test_window_size_option_is_checked():
+    from app.launch import parse_args
+
+    assert parse_args(["--size", "1600x1000"]).size == (1600, 1000)
+    with pytest.raises(SystemExit):
+        parse_args(["--size", "big"])

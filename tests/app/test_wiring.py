@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.map_panel import NO_ENCODER  # noqa: E402
+from app.map_panel import NO_ENCODER_MAP  # noqa: E402
 from app.query import QuerySubject  # noqa: E402
 from app.views.cutaways import CutawayPanel  # noqa: E402
 from app.views.embedding_map import EmbeddingMapView  # noqa: E402
@@ -202,7 +202,7 @@ def test_a_store_without_an_encoder_says_so_on_the_map(qtbot, bare_store, query_
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.runner.idle, timeout=WAIT_MS):
         window.open_store(bare_store)
-    assert window.side.map.shown is None and window.side.map.view.canvas.message == NO_ENCODER
+    assert window.side.map.shown is None and window.side.map.view.canvas.message == NO_ENCODER_MAP
     record = window.store.records(function="occ")[0]
     with qtbot.waitSignal(window.side.cutaways.finished, timeout=WAIT_MS):  # the panels still work
         window.select_id(record.id)
