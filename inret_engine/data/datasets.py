@@ -84,7 +84,8 @@ def discover_shapes(
         splits: Keep only these splits (case-insensitive); layouts without
             split folders accept only ``None``.
         categories: Keep only these categories (case-insensitive).
-        per_category: Keep the first N per category after the filters.
+        per_category: Keep the first N of each category in each split after the
+            filters (``--per-category 10`` over train and test gives 10 of each).
 
     Returns:
         Non-empty sorted list of sources.
@@ -127,12 +128,13 @@ def _resolve(sources: list[ShapeSource], field: str, wanted: Sequence[str], root
 
 
 def _first_per_category(sources: list[ShapeSource], n: int) -> list[ShapeSource]:
-    """The first ``n`` sources of each category, order kept."""
-    taken: dict[str, int] = {}
+    """The first ``n`` sources of each (category, split), order kept."""
+    taken: dict[tuple[str, str], int] = {}
     out = []
     for s in sources:
-        if taken.get(s.category, 0) < n:
-            taken[s.category] = taken.get(s.category, 0) + 1
+        key = (s.category, s.split)
+        if taken.get(key, 0) < n:
+            taken[key] = taken.get(key, 0) + 1
             out.append(s)
     return out
 

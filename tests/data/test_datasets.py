@@ -50,8 +50,11 @@ def test_modelnet_layout_sorted_with_ids(modelnet: Path) -> None:
 
 def test_modelnet_filters(modelnet: Path) -> None:
     assert _ids(discover_shapes(modelnet, splits=["test"])) == ["Car/test/c", "chair/test/e", "chair/test/f"]
-    assert _ids(discover_shapes(modelnet, categories=["CHAIR", "car"], per_category=1)) == ["Car/test/c",
-                                                                                          "chair/test/e"]
+    # N of each category in every split asked for: test shapes sort first, train ones still come
+    assert _ids(discover_shapes(modelnet, categories=["CHAIR", "car"], per_category=1)) == [
+        "Car/test/c", "Car/train/a", "chair/test/e", "chair/train/d"]
+    assert _ids(discover_shapes(modelnet, splits=["train", "test"], per_category=2)) == [
+        "Car/test/c", "Car/train/a", "Car/train/b", "chair/test/e", "chair/test/f", "chair/train/d"]
     assert _ids(discover_shapes(modelnet, splits=["train"], categories=["car"], per_category=5)) == [
         "Car/train/a", "Car/train/b"]
 
