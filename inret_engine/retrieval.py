@@ -3,7 +3,8 @@
 A :class:`Retriever` pairs a store with one trained model. Embeddings of every INR the
 model can encode are cached in ``STORE/cache/emb-<model checksum>/`` beside an hnswlib
 index; new INRs are embedded and added incrementally. Models live in ``STORE/models/``
-(copied there by :meth:`Retriever.install`), so a store carries what it needs.
+(copied there by :meth:`Retriever.install`), so a store carries what it needs; a store
+with none uses the shipped shared model (one model, one index for every INR).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .encoders.dataset import EncoderInputs
 from .encoders.embed import embed_records, embeddable
 from .encoders.inputs import read_weights, sample_grid
 from .encoders.model import INRetModel, ModelSpec
+from .encoders.pretrained import pretrained_path
+from .encoders.probe import probe_field
 from .functions import ImplicitFunction
 from .index import EmbeddingIndex
 from .store import InrRecord, ShapeINR, Store
@@ -73,15 +76,21 @@ class Retriever:
         return dest
 
     @staticmethod
-    def installed(store: Store) -> list[INRetModel]:
+    def model_files(store: Store) -> list[Path]:
+        """The store's own model files (``STORE/models/*.enc``), or else the shipped shared model."""
         folder = store.root / MODELS
-        return [INRetModel.load(p) for p in sorted(folder.glob("*.enc"))] if folder.is_dir() else []
+        own = sorted(folder.glob("*.enc")) if folder.is_dir() else []
+        shipped = pretrained_path()
+        return own or ([shipped] if shipped is not None else [])
 
-    @staticmethod
-    def installed_specs(store: Store) -> list[ModelSpec]:
+    @classmethod
+    def installed(cls, store: Store) -> list[INRetModel]:
+        return [INRetModel.load(p) for p in cls.model_files(store)]
+
+    @classmethod
+    def installed_specs(cls, store: Store) -> list[ModelSpec]:
         """The specs of :meth:`installed` models, read from the file headers (no weights)."""
-        folder = store.root / MODELS
-        return [INRetModel.read_spec(p) for p in sorted(folder.glob("*.enc"))] if folder.is_dir() else []
+        return [INRetModel.read_spec(p) for p in cls.model_files(store)]
 
     @classmethod
     def for_record(cls, store: Store, record: InrRecord | ShapeINR) -> "Retriever":
@@ -89,7 +98,7 @@ class Retriever:
         config_id = record.config.config_id if isinstance(record, ShapeINR) else record.config_id
         function = record.function.value if isinstance(record, ShapeINR) else record.function
         for model in cls.installed(store):
-            if model.spec.config_id == config_id and function in model.spec.functions:
+            if model.spec.accepts(config_id, function):
                 return cls(store, model)
         raise ValueError(f"no encoder in {store.root / MODELS} handles {config_id} {function.upper()} INRs; "
                          "train one (inret train-encoder) and run inret embed, or distill the INR")
@@ -151,10 +160,13 @@ class Retriever:
     @torch.no_grad()
     def embed_inr(self, inr: ShapeINR) -> np.ndarray:
         """Embedding of an INR that is not (necessarily) in the store: ``(embed_dim,)``."""
-        if inr.config.config_id != self.model.spec.config_id:
+        if not self.model.spec.accepts(inr.config.config_id, inr.function.value):
             raise ValueError(f"this model encodes {self.model.spec.config_id} INRs, not "
                              f"{inr.config.config_id}; distill the INR first")
         field = inr.to_field()
+        if self.model.spec.reads_field:
+            return self.model.embed(inr.function, None, probe_field(field, inr.function,
+                                                                    self.model.spec.resolution))[0].numpy()
         inputs = EncoderInputs(read_weights(field),
                                sample_grid(field, self.model.spec.resolution) if field.grid is not None else None)
         return self.model.embed(inr.function, inputs.neurons, inputs.grid)[0].numpy()

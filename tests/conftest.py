@@ -14,6 +14,10 @@ from inret_engine.data.loading import normalize
 from inret_engine.data.sampling import GroundTruth, sample_ground_truth
 from inret_engine.fields import HashGridConfig, MLPConfig, OctreeConfig, TriplaneConfig
 
+# Tests see no shipped model unless they ask for one (monkeypatch.setenv("INRET_PRETRAINED", path)),
+# so a store without encoders behaves the same whether or not resources/encoders holds one.
+os.environ["INRET_PRETRAINED"] = "none"
+
 TINY_CONFIGS = {
     "hash": HashGridConfig(log2_table=12, min_res=8, max_res=64, hidden_dim=32),
     "octree": OctreeConfig(max_level=4, hidden_dim=32),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, benchmark, build, distill, info, render, retrieval
+from . import bench, benchmark, build, distill, info, pretrain, render, retrieval
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def make_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub)
     render.add_parser(sub)
     retrieval.add_parsers(sub)
+    pretrain.add_parser(sub)
     distill.add_parser(sub)
     benchmark.add_parser(sub)
     return parser

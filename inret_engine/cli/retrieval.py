@@ -9,7 +9,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..encoders.contrastive import ContrastiveSettings, train_shared
 from ..encoders.dataset import TrainingSet
+from ..encoders.pretrained import corpus_from_store, pretrained_path
 from ..encoders.model import INRetModel
 from ..encoders.training import TrainSettings, train
 from ..evaluation import evaluate
@@ -19,15 +21,24 @@ from ..store import Store, load_shape_inr
 
 
 def add_parsers(sub) -> None:
-    t = sub.add_parser("train-encoder", help="train the INRet encoders of one architecture")
+    t = sub.add_parser("train-encoder", help="fine-tune the shared encoder on a store, or train the paper's "
+                                             "encoders of one architecture (--arch)")
     t.add_argument("store")
-    t.add_argument("--arch", required=True, help="hash, octree, triplane or mlp")
+    t.add_argument("--arch", default=None,
+                   help="train the paper's per-architecture encoders (hash, octree, triplane or mlp) instead of "
+                        "fine-tuning the shared one")
+    t.add_argument("--labels", default=None, choices=["category"],
+                   help="shared encoder: supervised contrastive on this label (label-aware fine-tuning)")
+    t.add_argument("--init", default=None,
+                   help="shared encoder: start from this model (default: the shipped one; 'none': from scratch)")
     t.add_argument("--functions", default="sdf,udf,occ")
     t.add_argument("--unified", dest="unified", action="store_true", default=True,
                    help="one decoder predicting UDF for every function (default)")
     t.add_argument("--no-unified", dest="unified", action="store_false", help="a decoder per function")
     t.add_argument("--l2", type=float, default=1.0, help="weight of the L2 tie between a shape's embeddings")
-    t.add_argument("--steps", type=int, default=TrainSettings.steps)
+    t.add_argument("--steps", type=int, default=None,
+                   help=f"optimiser steps (default {TrainSettings.steps}; shared fine-tuning "
+                        f"{FINE_TUNE_STEPS})")
     t.add_argument("--split", default="train", help="split to train on ('all' for every INR)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", required=True, help="model file to write (.enc)")
@@ -35,7 +46,8 @@ def add_parsers(sub) -> None:
 
     e = sub.add_parser("embed", help="embed a store's INRs with a model and build its index")
     e.add_argument("store")
-    e.add_argument("--encoder", required=True)
+    e.add_argument("--encoder", default=None,
+                   help="model file to install and use (default: the store's own, else the shipped shared model)")
     e.set_defaults(run=run_embed)
 
     q = sub.add_parser("query", help="the INRs most similar to an .inr file")
@@ -50,15 +62,22 @@ def add_parsers(sub) -> None:
 
     v = sub.add_parser("eval", help="retrieval metrics on the store's test split")
     v.add_argument("store")
-    v.add_argument("--encoder", required=True)
+    v.add_argument("--encoder", default=None,
+                   help="model file (default: the store's own, else the shipped shared model)")
     v.add_argument("--split", default="test")
     v.add_argument("--json", default=None, help="write the metrics here")
     v.set_defaults(run=run_eval)
 
 
+FINE_TUNE_STEPS = 600
+
+
 def run_train(args: argparse.Namespace) -> int:
+    if args.arch is None:
+        return run_fine_tune(args)
     functions = parse_functions(args.functions)
-    settings = TrainSettings(steps=args.steps, unified=args.unified, l2_weight=args.l2, seed=args.seed)
+    settings = TrainSettings(steps=args.steps or TrainSettings.steps, unified=args.unified, l2_weight=args.l2,
+                             seed=args.seed)
     with Store.open(args.store) as store:
         data = TrainingSet.from_store(store, args.arch, functions, split=None if args.split == "all" else args.split)
     print(f"training {args.arch} encoders for {', '.join(f.value for f in functions)} on {len(data)} shapes "
@@ -73,10 +92,34 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_fine_tune(args: argparse.Namespace) -> int:
+    """The shared encoder, fine-tuned on a store's own INRs (with its labels when asked)."""
+    init_path = pretrained_path() if args.init is None else (None if args.init == "none" else Path(args.init))
+    init = INRetModel.load(init_path) if init_path is not None else None
+    if init is not None and not init.spec.reads_field:
+        raise ValueError(f"{init_path} is a per-architecture encoder; --init needs a shared model")
+    with Store.open(args.store) as store:
+        corpus, views = corpus_from_store(store, split=None if args.split == "all" else args.split)
+    settings = ContrastiveSettings(steps=args.steps or FINE_TUNE_STEPS, labels=args.labels is not None,
+                                   seed=args.seed, lr=3e-4 if init is not None else ContrastiveSettings.lr)
+    print(f"{'fine-tuning' if init is not None else 'training'} the shared encoder on {len(corpus)} shapes "
+          f"({sum(len(v) for v in views.values())} INRs, "
+          f"{'supervised on ' + args.labels if args.labels else 'self-supervised'})", file=sys.stderr)
+    with tqdm(total=settings.steps, desc="training", unit="step", file=sys.stderr) as bar:
+        for event in train_shared(corpus, settings, inr_views=views, init=init):
+            bar.n = event.step
+            bar.set_postfix_str(f"loss {event.loss:.3f}")
+            bar.refresh()
+    checksum = event.model.save(Path(args.out))
+    print(f"wrote {args.out} (checksum {checksum[:12]}); install it with inret embed {args.store} --encoder {args.out}")
+    return 0
+
+
 def run_embed(args: argparse.Namespace) -> int:
     with Store.open(args.store) as store:
-        Retriever.install(store, Path(args.encoder))
-        retriever = Retriever(store, INRetModel.load(Path(args.encoder)))
+        if args.encoder is not None:
+            Retriever.install(store, Path(args.encoder))
+        retriever = Retriever(store, _model(store, args.encoder))
         with tqdm(desc="embedding", unit="INR", file=sys.stderr) as bar:
             for event in retriever.update():
                 bar.total = event.total
@@ -107,13 +150,39 @@ def run_query(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     with Store.open(args.store) as store:
-        retriever = Retriever(store, INRetModel.load(Path(args.encoder)))
-        for _ in retriever.update():
-            pass
+        retriever = Retriever(store, _model(store, args.encoder))
+        with tqdm(desc="embedding", unit="INR", file=sys.stderr) as bar:
+            for event in retriever.update():
+                bar.total, bar.n = event.total, event.done
+                bar.refresh()
         report = evaluate(retriever, split=args.split)
+    for arch, part in (report.get("per_arch") or {report["arch"]: report}).items():
+        _print_function_tables(f"{arch} on the {args.split} split", part)
+    if "arch_matrix" in report:
+        archs = list(report["arch_matrix"])
+        print(f"all architectures ({report['arch_function'].upper()} INRs), query \\ retrieved, mAP@1: "
+              f"average {report['arch_average']:.3f}, diagonal {report['arch_diagonal']:.3f}")
+        print(" " * 10 + "".join(f"{g:>10}" for g in archs))
+        for q in archs:
+            print(f"{q:<10}" + "".join(f"{report['arch_matrix'][q][g]:>10.3f}" for g in archs))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _model(store: Store, path: str | None) -> INRetModel:
+    """The model file named, else the store's first model (its own, or the shipped shared one)."""
+    if path is not None:
+        return INRetModel.load(Path(path))
+    files = Retriever.model_files(store)
+    if not files:
+        raise ValueError(f"{store.root} has no encoder and no shipped model was found; pass --encoder")
+    return INRetModel.load(files[0])
+
+
+def _print_function_tables(title: str, report: dict) -> None:
     fns = report["functions"]
-    print(f"{report['arch']} on the {args.split} split: same-function mAP@1 {report['same_function_map@1']:.3f}, "
-          f"3x3 average {report['average']:.3f}")
+    print(f"{title}: same-function mAP@1 {report['same_function_map@1']:.3f}, 3x3 average {report['average']:.3f}")
     print("query \\ retrieved " + "".join(f"{g:>8}" for g in fns))
     for q in fns:
         print(f"{q:<18}" + "".join(f"{report['matrix'][q][g]:>8.3f}" for g in fns))
@@ -121,6 +190,3 @@ def run_eval(args: argparse.Namespace) -> int:
         m = report["same_function"][f]
         print(f"{f}: mAP@1/5/10 {m['map@1']:.3f}/{m['map@5']:.3f}/{m['map@10']:.3f}  "
               f"P/R/F1@10 {m['p@10']:.3f}/{m['r@10']:.3f}/{m['f1@10']:.3f}  per-class mAP@1 {m['map@1_per_class']:.3f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
-    return 0

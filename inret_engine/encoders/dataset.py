@@ -12,6 +12,7 @@ import torch
 from ..functions import ImplicitFunction
 from ..store import InrRecord, Store, stack_fields
 from .inputs import GRID_RESOLUTION, read_weights, sample_grid
+from .probe import probe_field
 
 GT_POINTS_PER_SHAPE = 16384
 
@@ -20,18 +21,38 @@ GT_POINTS_PER_SHAPE = 16384
 class EncoderInputs:
     """What the Emb. Encoder reads from a batch of INRs."""
 
-    neurons: torch.Tensor          # (B, n_neurons, width)
+    neurons: torch.Tensor | None   # (B, n_neurons, width); None for probe inputs
     grid: torch.Tensor | None      # (B, C, R, R, R) or None for MLP-only INRs
 
 
 def load_inputs(store: Store, records: Sequence[InrRecord], *, resolution: int = GRID_RESOLUTION,
-                batch: int = 32) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
-    """Encoder inputs for records, ``batch`` INRs at a time (records must share one config)."""
+                batch: int = 32, probe: bool = False) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
+    """Encoder inputs for records, ``batch`` INRs at a time.
+
+    With ``probe`` the inputs are probe grids (any mix of configs and functions; records
+    are grouped by config and function, and yielded in that grouped order); otherwise
+    sampled feature grids and neuron sets (records must share one config).
+    """
+    if probe:
+        yield from _probe_inputs(store, records, resolution, batch)
+        return
     for i in range(0, len(records), batch):
         chunk = list(records[i:i + batch])
         field = stack_fields([store.load(r) for r in chunk])
         grid = sample_grid(field, resolution) if field.grid is not None else None
         yield chunk, EncoderInputs(neurons=read_weights(field), grid=grid)
+
+
+def _probe_inputs(store: Store, records: Sequence[InrRecord], resolution: int,
+                  batch: int) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
+    groups: dict[tuple[str, str], list[InrRecord]] = defaultdict(list)
+    for r in records:
+        groups[(r.config_id, r.function)].append(r)
+    for (_, function), recs in groups.items():
+        for i in range(0, len(recs), batch):
+            chunk = recs[i:i + batch]
+            field = stack_fields([store.load(r) for r in chunk])
+            yield chunk, EncoderInputs(neurons=None, grid=probe_field(field, function, resolution))
 
 
 def dominant_config(records: Sequence[InrRecord]) -> str:

@@ -19,7 +19,7 @@ def default_device() -> torch.device:
 
 def embeddable(model: INRetModel, record: InrRecord) -> bool:
     """True when ``model`` has an encoder for this INR's config and function."""
-    return record.config_id == model.spec.config_id and record.function in model.spec.functions
+    return model.spec.accepts(record.config_id, record.function)
 
 
 @torch.no_grad()
@@ -36,6 +36,8 @@ def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord],
             raise ValueError(f"INR {rec.id} ({rec.arch} {rec.config_id}, {rec.function}) does not match this "
                              f"model ({model.spec.arch} {model.spec.config_id}); distill it first")
         groups[rec.function].append(i)
+    if model.spec.reads_field:
+        return _embed_probes(store, model, records, batch, device, progress, out)
     done = 0
     for function, rows in groups.items():
         offset = 0
@@ -47,4 +49,17 @@ def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord],
             done += len(chunk)
             if progress:
                 progress(done, len(records))
+    return out
+
+
+def _embed_probes(store, model, records, batch, device, progress, out) -> np.ndarray:
+    """Shared-model embeddings: every record through the one encoder, whatever its config."""
+    row_of = {id(r): i for i, r in enumerate(records)}
+    done = 0
+    for chunk, inputs in load_inputs(store, records, resolution=model.spec.resolution, batch=batch, probe=True):
+        rows = [row_of[id(r)] for r in chunk]
+        out[rows] = model.embed("any", None, inputs.grid.to(device)).cpu().numpy()
+        done += len(chunk)
+        if progress:
+            progress(done, len(records))
     return out

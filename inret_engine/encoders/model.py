@@ -1,5 +1,11 @@
-"""A trained INRet model: one Emb. Encoder per implicit function of one architecture config,
-plus the decoder(s) used to train them, saved as safetensors + a JSON header.
+"""A trained INRet model, saved as safetensors + a JSON header. Two kinds:
+
+* ``input="parameters"`` (the paper's): one Emb. Encoder per implicit function of one
+  architecture config, reading the INR's feature grid and MLP weights, plus the
+  decoder(s) used to train them;
+* ``input="field"`` (the shared model): one encoder for every architecture, config and
+  function, reading the INR's probe grid (see :mod:`.probe`). ``arch`` and ``config_id``
+  are ``"any"``; a store needs only this one model and has one index.
 
 The file's sha256 is the model's checksum; every cache built from it (embeddings,
 index) is stored under that checksum so a retrained model never reuses stale caches.
@@ -19,10 +25,12 @@ from torch import nn
 
 from ..functions import ImplicitFunction
 from ..store.atomic import atomic_write_bytes
-from .networks import EmbeddingEncoder, ShapeDecoder
+from .networks import EmbeddingEncoder, ProbeEncoder, ShapeDecoder
 
 FORMAT = "inret-encoder"
-VERSION = 2  # 2: embeddings centred on the training mean (the `center` buffer)
+VERSION = 3  # 2: embeddings centred on the training mean (the `center` buffer); 3: spec.input
+READABLE = (2, 3)
+ANY = "any"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +48,16 @@ class ModelSpec:
     decoder_hidden: int = 128
     unified: bool = True
     l2_weight: float = 1.0
+    input: str = "parameters"
+    """``"parameters"`` (grid features + MLP weights of one config) or ``"field"`` (probe grids of any INR)."""
+
+    @property
+    def reads_field(self) -> bool:
+        return self.input == "field"
+
+    def accepts(self, config_id: str, function: str) -> bool:
+        """True when this model embeds INRs of ``config_id`` and ``function``."""
+        return (self.config_id == ANY or self.config_id == config_id) and function in self.functions
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -47,8 +65,22 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, d: dict) -> "ModelSpec":
         d = dict(d)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown spec field(s) {', '.join(unknown)} (written by a newer version?)")
         d["functions"] = tuple(d["functions"])
+        if d.get("input", "parameters") not in ("parameters", "field"):
+            raise ValueError(f"unknown encoder input {d['input']!r}")
         return cls(**d)
+
+    @classmethod
+    def shared(cls, *, channels: int, resolution: int = 32, base_channels: int = 16,
+               embed_dim: int = 1024) -> "ModelSpec":
+        """The spec of a shared (``field``) model."""
+        return cls(arch=ANY, config_id=ANY, functions=("sdf", "udf", "occ"), neuron_width=0,
+                   grid_channels=channels, resolution=resolution, embed_dim=embed_dim,
+                   base_channels=base_channels, unified=False, l2_weight=0.0, input="field")
 
 
 class INRetModel(nn.Module):
@@ -57,6 +89,14 @@ class INRetModel(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
+        if spec.reads_field:
+            self.encoders = nn.ModuleDict({ANY: ProbeEncoder(spec.grid_channels, spec.embed_dim,
+                                                             spec.base_channels, spec.resolution)})
+            self.decoders = nn.ModuleDict()
+            self.register_buffer("center", torch.zeros(spec.embed_dim))
+            self.checksum = None
+            self.history = []
+            return
         self.encoders = nn.ModuleDict({
             f: EmbeddingEncoder(neuron_width=spec.neuron_width, grid_channels=spec.grid_channels,
                                 embed_dim=spec.embed_dim, resolution=spec.resolution,
@@ -70,7 +110,9 @@ class INRetModel(nn.Module):
         self.checksum: str | None = None
         self.history: list[dict] = []
 
-    def encoder(self, function: ImplicitFunction | str) -> EmbeddingEncoder:
+    def encoder(self, function: ImplicitFunction | str) -> nn.Module:
+        if self.spec.reads_field:
+            return self.encoders[ANY]
         key = ImplicitFunction.parse(function).value
         if key not in self.encoders:
             raise ValueError(f"this model has no encoder for {key.upper()} INRs "
@@ -79,7 +121,14 @@ class INRetModel(nn.Module):
 
     def embed(self, function: ImplicitFunction | str, neurons: torch.Tensor,
               grid: torch.Tensor | None) -> torch.Tensor:
-        """Retrieval embeddings ``(B, embed_dim)``: the encoder's output minus :attr:`center`."""
+        """Retrieval embeddings ``(B, embed_dim)``: the encoder's output minus :attr:`center`.
+
+        A ``field`` model reads only ``grid`` (probe grids ``(B, C, R, R, R)``).
+        """
+        if self.spec.reads_field:
+            if grid is None:
+                raise ValueError("a shared model embeds probe grids; none given")
+            return self.encoders[ANY](grid) - self.center
         return self.encoder(function)(neurons, grid) - self.center
 
     def decoder_for(self, function: ImplicitFunction) -> tuple[ShapeDecoder, ImplicitFunction]:
@@ -88,11 +137,22 @@ class INRetModel(nn.Module):
             return self.decoders["udf"], ImplicitFunction.UDF
         return self.decoders[function.value], function
 
-    def save(self, path: Path) -> str:
-        """Write atomically; returns (and remembers) the checksum."""
+    def save(self, path: Path, *, half: bool = False, note: str = "") -> str:
+        """Write atomically; returns (and remembers) the checksum.
+
+        Args:
+            path: the file.
+            half: store float weights as float16 (half the size; loading casts back).
+            note: free text kept in the header (how the model was trained); default: the
+                note the model was loaded with.
+        """
+        note = note or getattr(self, "note", "")
         header = {"format": FORMAT, "version": str(VERSION), "spec": json.dumps(self.spec.to_dict()),
                   "history": json.dumps(self.history[-200:])}
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        if note:
+            header["note"] = note
+        state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+                 for k, v in self.state_dict().items()}
         data = save_tensors(state, metadata=header)
         atomic_write_bytes(Path(path), data)
         self.checksum = hashlib.sha256(data).hexdigest()
@@ -124,6 +184,7 @@ class INRetModel(nn.Module):
         except (ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path}: cannot load encoder: {exc}") from None
         model.history = json.loads(meta.get("history", "[]"))
+        model.note = meta.get("note", "")
         model.checksum = hashlib.sha256(data).hexdigest()
         model.eval()
         return model
@@ -141,7 +202,7 @@ def _metadata(data: bytes) -> dict:
         raise ValueError("not an INRet encoder file")
     if int(meta.get("version", 0)) > VERSION:
         raise ValueError(f"written by a newer version ({meta['version']}); upgrade")
-    if int(meta.get("version", 0)) < VERSION:
+    if int(meta.get("version", 0)) not in READABLE:
         raise ValueError(f"format {meta.get('version')} predates centred embeddings; retrain it "
                          "with inret train-encoder")
     return meta

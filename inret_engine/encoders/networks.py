@@ -106,3 +106,30 @@ class ShapeDecoder(nn.Module):
     def forward(self, emb: torch.Tensor, xyz: torch.Tensor) -> torch.Tensor:
         h = self.from_embedding(emb).unsqueeze(1) + self.from_point(positional_encoding(xyz, self.frequencies))
         return self.body(torch.relu(h)).squeeze(-1)
+
+
+class ProbeEncoder(nn.Module):
+    """The shared encoder: ``(B, C, R, R, R)`` probe grids -> ``(B, C * (R / pool)^3)`` embeddings.
+
+    The embedding is the probe grid average-pooled to ``(R / pool)^3`` cells (already a
+    strong label-free shape descriptor: cosine over it finds a shape's category about as
+    well as the true distance field does) plus a learned Conv3D correction whose last
+    layer starts at zero, so training starts from that descriptor and can only move away
+    from it where the contrastive objective gains. ``base_channels=0`` leaves the
+    correction out: the embedding is then the pooled descriptor itself.
+    """
+
+    def __init__(self, channels: int, embed_dim: int = 1024, base_channels: int = 16, resolution: int = 32):
+        super().__init__()
+        cells = round((embed_dim / channels) ** (1 / 3))
+        if channels * cells ** 3 != embed_dim or resolution % cells:
+            raise ValueError(f"embed_dim {embed_dim} must be channels ({channels}) x a cube dividing {resolution}^3")
+        self.pool = resolution // cells
+        self.conv = Conv3DEncoder(channels, embed_dim, base_channels, resolution) if base_channels > 0 else None
+        if self.conv is not None:
+            nn.init.zeros_(self.conv.head.weight)
+            nn.init.zeros_(self.conv.head.bias)
+
+    def forward(self, grid: torch.Tensor) -> torch.Tensor:
+        pooled = nn.functional.avg_pool3d(grid, self.pool).flatten(1)
+        return pooled if self.conv is None else pooled + self.conv(grid)
