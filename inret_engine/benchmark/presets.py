@@ -4,6 +4,8 @@ A preset is a frozen dataclass; ``quick`` fits in 45 minutes on 2 CPU cores by k
 ten categories and by fitting all three implicit functions only for the architecture
 of the cross-function tables (the hash grid, as in the paper's Tab. 3 and 4); the other
 architectures get SDF INRs, the function of the paper's same-function table (Tab. 2).
+``standard`` keeps the quick preset's INRs (the hash grid with all three functions,
+octree / triplane / SIREN with SDF) on every category and every train and test shape;
 ``full`` fits every architecture with every function on every shape.
 """
 
@@ -71,6 +73,8 @@ class Preset:
 PRESETS = {
     "quick": Preset("quick", QUICK_CATEGORIES, train_per_category=10, test_per_category=5,
                     encoder=TrainSettings(steps=400)),
+    "standard": Preset("standard", None, train_per_category=None, test_per_category=None,
+                       encoder=TrainSettings(steps=600), latency_queries=50),
     "full": Preset("full", None, train_per_category=None, test_per_category=None, all_functions=True,
                    encoder=TrainSettings(steps=1500), latency_queries=50),
 }

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-METHOD_ORDER = ("inret_hash", "inret_octree", "inret_triplane", "inret_mlp_distilled_hash",
+METHOD_ORDER = ("shared_hash", "shared_octree", "shared_triplane", "shared_mlp", "inret_hash", "inret_octree", "inret_triplane", "inret_mlp_distilled_hash",
                 "inret_mlp_distilled_octree", "inret_mlp_distilled_triplane", "inr2vec", "pointcloud", "multiview")
-ABLATION_TITLES = {"none": "no regularisation", "l2": "L2 only", "both": "L2 + unified decoder",
-                   "inr2vec": "inr2vec"}
+ABLATION_TITLES = {"shared": "shared (shipped)", "none": "no regularisation", "l2": "L2 only",
+                   "both": "L2 + unified decoder", "inr2vec": "inr2vec"}
 CORNER = "q \\ g"
 
 
@@ -16,6 +16,8 @@ def format_report(report: dict) -> str:
              f"skipped sources: {len(report.get('skipped', []))}", ""]
     lines += same_function_table(report["methods"])
     lines += [""] + cross_function_tables(report["cross_function"])
+    if "all_architectures" in report:
+        lines += [""] + all_architectures_table(report["all_architectures"])
     lines += ["", "goals:"] + [f"  {'yes' if ok else 'NO '}  {text}" for text, ok in goals(report)]
     seconds = report.get("seconds", {})
     lines += ["", "seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items())]
@@ -35,7 +37,7 @@ def same_function_table(methods: dict) -> list[str]:
 
 def cross_function_tables(tables: dict) -> list[str]:
     """The 3x3 mAP@1 matrices (query function x retrieved function) side by side."""
-    names = [n for n in ("none", "l2", "both", "inr2vec") if n in tables]
+    names = [n for n in ABLATION_TITLES if n in tables]
     if not names:
         return []
     functions = list(tables[names[0]]["matrix"])
@@ -53,6 +55,16 @@ def cross_function_tables(tables: dict) -> list[str]:
     return lines
 
 
+def all_architectures_table(table: dict) -> list[str]:
+    """The shared model's query architecture x retrieved architecture mAP@1 matrix."""
+    archs = list(table["matrix"])
+    lines = [f"All architectures, shared model, {table['function'].upper()} INRs, mAP@1 "
+             "(query architecture x retrieved architecture)", f"{CORNER:<10}" + "".join(f"{g:>10}" for g in archs)]
+    lines += [f"{q:<10}" + "".join(f"{table['matrix'][q][g]:>10.3f}" for g in archs) for q in archs]
+    lines.append(f"average {table['average']:.3f}, diagonal {table['same_architecture']:.3f}")
+    return lines
+
+
 def goals(report: dict) -> list[tuple[str, bool]]:
     """The issue's targets for the quick preset, checked against the figures."""
     out = []
@@ -60,6 +72,22 @@ def goals(report: dict) -> list[tuple[str, bool]]:
     if "inret_hash" in m and "inr2vec" in m:
         gap = m["inret_hash"]["map@1"] - m["inr2vec"]["map@1"]
         out.append((f"INRet (hash) mAP@1 >= inr2vec + 0.10 (gap {gap:+.3f})", gap >= 0.10))
+    for arch, floor in (("hash", 0.71), ("octree", 0.71), ("triplane", 0.71), ("mlp", 0.60)):
+        if f"shared_{arch}" in m:
+            v = m[f"shared_{arch}"]["map@1"]
+            out.append((f"shared_{arch} mAP@1 >= {floor:.2f} ({v:.3f})", v >= floor))
+    best_baseline = max((m[b]["map@1"] for b in ("inr2vec", "pointcloud", "multiview") if b in m), default=None)
+    if "shared_hash" in m and best_baseline is not None:
+        gap = m["shared_hash"]["map@1"] - best_baseline
+        out.append((f"shared_hash >= best of inr2vec / point cloud / multi-view + 0.10 (gap {gap:+.3f})",
+                    gap >= 0.10))
+    if "shared" in cross:
+        gap = cross["shared"]["average"] - cross["shared"]["same_function"]
+        out.append((f"shared: cross-function average within 0.03 of same-function (gap {gap:+.3f})", gap >= -0.03))
+    if "all_architectures" in report:
+        t = report["all_architectures"]
+        gap = t["average"] - t["same_architecture"]
+        out.append((f"shared: all-architectures average within 0.05 of its diagonal (gap {gap:+.3f})", gap >= -0.05))
     if "both" in cross:
         gap = cross["both"]["average"] - cross["both"]["same_function"]
         out.append((f"cross-function average within 0.03 of same-function with both (gap {gap:+.3f})",

@@ -31,6 +31,8 @@ import torch
 from ..build import DEMO, BuildOptions, build_store, resolve_sources
 from ..distill import distill_many
 from ..encoders.embed import default_device
+from ..encoders.model import INRetModel
+from ..encoders.pretrained import pretrained_path
 from ..functions import ImplicitFunction
 from ..store import InrRecord, Store
 from .methods import ABLATION, BOTH, NONE, Event, Latency, embed, inr_embedder, time_queries, trained_encoder
@@ -70,7 +72,7 @@ def run_benchmark(dataset: str | Path, out: Path, preset: Preset, *,
               "cross_function": {}, "seconds": {}}
     with Store.create(out / "store") as store:
         ctx = Context(store, out, preset, device or default_device(), report)
-        stages = [("store", _build), ("inret", _inret_grids), ("inr2vec", _inr2vec),
+        stages = [("store", _build), ("shared", _shared), ("inret", _inret_grids), ("inr2vec", _inr2vec),
                   ("distilled", _distilled), ("ablation", _ablation), ("baselines", _baselines)]
         for name, stage in stages:
             t0 = time.perf_counter()
@@ -139,6 +141,34 @@ def _cross_table(ctx: Context, model, arch: str) -> dict:
                 for f in ImplicitFunction if ctx.test_records(arch, f)}
     table = cross_function_table(embedded)
     return {k: table[k] for k in ("matrix", "average", "same_function")}
+
+
+def _shared(ctx: Context) -> Iterator[Event]:
+    """The shipped shared model: every architecture and function in one space, no training.
+
+    Same-function retrieval per architecture (SIRENs included, no distillation), the 3x3
+    cross-function table of the cross architecture, and the all-architectures table
+    (query architecture x retrieved architecture, same function).
+    """
+    path = pretrained_path()
+    if path is None:
+        ctx.report["shared"] = {"skipped": "no shipped shared model (resources/encoders/inret-shared.enc)"}
+        return
+    model = INRetModel.load(path)
+    p, fn = ctx.preset, ctx.preset.same_function
+    embedded = {}
+    archs = [a for a in (*p.grid_archs, "mlp") if ctx.test_records(a, fn)]
+    for i, arch in enumerate(archs):
+        yield Event("shared", i, len(archs), f"shipped model on {arch} {fn.value.upper()} INRs")
+        records = ctx.test_records(arch, fn)
+        embedded[arch] = embed(ctx.store, model, records, device=ctx.device)
+        latency = time_queries(records, embedded[arch], inr_embedder(ctx.store, model), p.latency_queries)
+        ctx.add_method(f"shared_{arch}", score(embedded[arch], embedded[arch]), latency, arch=arch,
+                       function=fn.value, model=path.name)
+    ctx.report["cross_function"]["shared"] = _cross_table(ctx, model, p.cross_arch)
+    table = cross_function_table(embedded)
+    ctx.report["all_architectures"] = {"function": fn.value, "matrix": table["matrix"],
+                                       "average": table["average"], "same_architecture": table["same_function"]}
 
 
 def _inr2vec(ctx: Context) -> Iterator[Event]:

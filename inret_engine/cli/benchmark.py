@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
                                    "cross-function tables and query latency, and writes the figures as JSON.")
     b.add_argument("dataset", help="dataset folder (ModelNet/ShapeNet/plain layout with train/test) or 'demo'")
     b.add_argument("--out", required=True, help="working folder; a store already there is reused")
-    b.add_argument("--preset", default="quick", help="quick (10 categories, < 45 min on 2 cores) or full")
+    b.add_argument("--preset", default="quick",
+                   help="quick (10 categories, < 45 min on 2 cores), standard (every category and shape) or full")
     b.add_argument("--categories", default=None, help="comma-separated categories instead of the preset's")
     b.add_argument("--json", default=None, help="report file (default OUT/benchmark-PRESET.json)")
     b.set_defaults(run=run)
