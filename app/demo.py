@@ -62,9 +62,14 @@ def phase_is_complete(root: Path, phase: Phase) -> bool:
         return False
     with Store.open(root) as store:
         inrs = sum(1 for r in store.records() if r.arch in phase.archs)
-        encoded = {spec.config_id for spec in Retriever.installed_specs(store)}
-    wanted = {default_config(a).config_id for a in phase.archs}
-    return inrs >= expected_inrs((phase,)) and wanted <= encoded
+        missing = _unencoded(store, phase.archs)
+    return inrs >= expected_inrs((phase,)) and not missing
+
+
+def _unencoded(store: Store, archs: tuple[str, ...]) -> tuple[str, ...]:
+    """The architectures no model of the store (or the shipped shared model) embeds."""
+    specs = Retriever.installed_specs(store)
+    return tuple(a for a in archs if not any(s.accepts(default_config(a).config_id, "sdf") for s in specs))
 
 
 def demo_is_complete(root: Path) -> bool:
@@ -86,12 +91,11 @@ def build_demo_job(root: Path, phase: Phase | None = None) -> Callable[[], Itera
 def _build_phase(store: Store, phase: Phase) -> Iterator:
     for options in phase.builds:
         yield from build_store(store, _sources(), options)
-    encoded = {spec.config_id for spec in Retriever.installed_specs(store)}
-    missing = tuple(a for a in phase.archs if default_config(a).config_id not in encoded)
+    missing = _unencoded(store, phase.archs)
     if missing:
         choice = TrainChoice(archs=missing, steps=ENCODER_STEPS, split=None)
         yield from train_encoders(store, choice)
     for model in Retriever.installed(store):
-        if model.spec.arch in phase.archs:
+        if model.spec.reads_field or model.spec.arch in phase.archs:
             for event in Retriever(store, model).update():
                 yield JobProgress(f"Indexing the {model.spec.arch} embeddings", event.done, event.total)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 
 from inret_engine.encoders.model import INRetModel
 from inret_engine.fields import FieldConfig, default_config
 from inret_engine.functions import ImplicitFunction
-from inret_engine.retrieval import MODELS, Retriever
+from inret_engine.retrieval import Retriever
 from inret_engine.store import InrRecord, ShapeINR, Store
 
 FUNCTION_ORDER = (ImplicitFunction.SDF, ImplicitFunction.UDF, ImplicitFunction.OCC)
@@ -74,8 +73,7 @@ class EncoderSet:
     def load(cls, store: Store) -> "EncoderSet":
         """Load every ``*.enc`` in the store's model folder; bad ones become :attr:`problems`."""
         retrievers, problems = [], []
-        folder = Path(store.root) / MODELS
-        for path in sorted(folder.glob("*.enc")) if folder.is_dir() else []:
+        for path in Retriever.model_files(store):
             try:
                 retrievers.append(Retriever(store, INRetModel.load(path)))
             except (ValueError, OSError) as exc:
@@ -86,8 +84,9 @@ class EncoderSet:
         return bool(self.retrievers)
 
     def describe(self) -> str:
-        """``"hash (SDF, UDF, OCC), mlp (SDF)"``."""
-        return ", ".join(f"{r.model.spec.arch} ({', '.join(f.upper() for f in r.model.spec.functions)})"
+        """``"hash (SDF, UDF, OCC), mlp (SDF)"``, or ``"shared (every architecture and function)"``."""
+        return ", ".join("shared (every architecture and function)" if r.model.spec.reads_field else
+                         f"{r.model.spec.arch} ({', '.join(f.upper() for f in r.model.spec.functions)})"
                          for r in self.retrievers)
 
     def update(self) -> Iterator[UpdateProgress]:
@@ -102,7 +101,7 @@ class EncoderSet:
     def for_inr(self, config_id: str, function: str) -> Retriever | None:
         """The retriever whose model encodes INRs of this config and function, if any."""
         for r in self.retrievers:
-            if r.model.spec.config_id == config_id and function in r.model.spec.functions:
+            if r.model.spec.accepts(config_id, function):
                 return r
         return None
 
@@ -143,6 +142,8 @@ class EncoderSet:
         (or the architecture's default config, when its id matches). ``None`` when neither.
         """
         config_id = retriever.model.spec.config_id
+        if retriever.model.spec.reads_field:  # the shared model embeds any INR: fit the fastest kind
+            return default_config("hash")
         if config_id not in self._configs:
             config = None
             records = [r for r in self.store.records(arch=retriever.model.spec.arch) if r.config_id == config_id]

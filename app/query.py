@@ -17,8 +17,11 @@ from pathlib import Path
 from inret_engine.retrieval import Hit, Retriever
 from inret_engine.store import InrRecord, ShapeINR
 
-RETRIEVE_MODES = (("same", "Same function"), ("sdf", "SDF"), ("udf", "UDF"), ("occ", "Occ"), ("any", "Any"))
-"""``(mode, label)`` of the "retrieve" selector; the mode is :meth:`Retriever.query`'s ``function``."""
+RETRIEVE_MODES = (("any", "Any function"), ("same", "Same function"), ("sdf", "SDF"), ("udf", "UDF"), ("occ", "Occ"))
+"""``(mode, label)`` of the "retrieve" selector; the mode is :meth:`Retriever.query`'s ``function``.
+
+The first is the default: the shared model puts every function in one space, so a query
+sees the whole store."""
 
 DEFAULT_K = 10
 

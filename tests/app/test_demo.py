@@ -74,3 +74,26 @@ def list_result(job):
             next(gen)
         except StopIteration as stop:
             return stop.value
+
+
+def test_with_a_shipped_model_nothing_is_trained(small_demo, tmp_path, monkeypatch):
+    """The shipped shared model embeds every phase's INRs: no encoder training, one index for all."""
+    from inret_engine.encoders.model import INRetModel, ModelSpec
+
+    shipped = tmp_path / "shared.enc"
+    model = INRetModel(ModelSpec.shared(channels=2, resolution=32, base_channels=4, embed_dim=128))
+    model.center.fill_(0.01)  # as training leaves it: the mean embedding, never zero
+    model.save(shipped)
+    monkeypatch.setenv("INRET_PRETRAINED", str(shipped))
+    monkeypatch.setattr(demo, "train_encoders", lambda *a, **k: pytest.fail("the demo trained an encoder"))
+    essential, extras = small_demo
+    root = tmp_path / "demo"
+    list_result(demo.build_demo_job(root))
+    assert demo.demo_is_complete(root)
+    with Store.open(root) as store:
+        assert not (root / "models").exists()  # nothing installed: the shipped model serves the store
+        (model,) = Retriever.installed(store)
+        assert model.spec.reads_field
+        index = Retriever(store, model).load_index()
+        assert set(index.ids.tolist()) == {r.id for r in store.records()}  # hash and octree INRs together
+        assert {r.arch for r in store.records()} == {"hash", "octree"}
