@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QListWidg
                                QVBoxLayout, QWidget)
 
 from ..models.map_points import MARKERS, PALETTE, MapPoints
+from .gallery import ARCH_NAMES as GALLERY_ARCH_NAMES
 from .map_canvas import MapCanvas, marker_path
 from .panel_style import CHECKBOX_QSS
 
-ARCH_NAMES = {"hash": "hash grid", "mlp": "MLP"}
+ARCH_NAMES = {**GALLERY_ARCH_NAMES, "any": "shared"}
+"""Display names of the architectures a map can show (``any``: the shared model)."""
 FUNCTION_NAMES = (("SDF", 0), ("UDF", 1), ("Occ", 2))
 CARD_THUMB = 96
 THUMB_CACHE = 512
