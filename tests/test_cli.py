@@ -127,3 +127,32 @@ def test_build_store_on_the_shared_dataset(tmp_path, capsys):
     assert main(["build-store", str(root), "--out", str(tmp_path / "S"), "--split", "test", "--categories",
                  "Cup", "--per-category", "1", "--function", "sdf", *FAST]) == 0
     assert "1 INRs added" in capsys.readouterr().out
+
+
+def test_a_new_store_is_searchable_with_the_shipped_model(tmp_path, capsys, monkeypatch):
+    """build-store, then query / eval / bench query: no train-encoder, no embed step."""
+    from inret_engine.encoders.model import INRetModel, ModelSpec
+
+    shipped = tmp_path / "shared.enc"
+    model = INRetModel(ModelSpec.shared(channels=2, base_channels=0))
+    model.center.fill_(0.01)
+    model.save(shipped)
+    monkeypatch.setenv("INRET_PRETRAINED", str(shipped))
+    out = tmp_path / "S"
+    assert main(["build-store", "demo", "--out", str(out), "--categories", "chair,mug,table", "--per-category", "3",
+                 "--function", "sdf,occ", *FAST]) == 0
+    capsys.readouterr()
+    with Store.open(out) as store:
+        query = store.root / store.records(function="occ")[0].file
+    assert main(["query", str(out), str(query), "-k", "4", "--function", "any", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["results"]) == 4 and {r["function"] for r in result["results"]} <= {"sdf", "occ"}
+    report = tmp_path / "eval.json"
+    assert main(["eval", str(out), "--json", str(report)]) == 0
+    assert "triplane on the test split" in capsys.readouterr().out
+    assert set(json.loads(report.read_text())["matrix"]) == {"sdf", "occ"}
+    bench = tmp_path / "bench.json"
+    assert main(["bench", "query", str(out), "--queries", "2", "--json", str(bench)]) == 0
+    rows = json.loads(bench.read_text())["results"]
+    assert {(r["arch"], r["function"]) for r in rows} == {("triplane", "sdf"), ("triplane", "occ")}
+    assert all(r["total_ms"] > 0 for r in rows)

@@ -17,7 +17,7 @@ from ..data.sampling import sample_ground_truth
 from ..fields import default_config, parse_architectures
 from ..fit import FitSettings, chamfer_floor, fit_to_end, measure_quality
 from ..functions import parse_functions
-from . import bench_index, bench_render
+from . import bench_index, bench_query, bench_render
 
 
 def add_parser(sub) -> None:
@@ -32,6 +32,7 @@ def add_parser(sub) -> None:
     f.set_defaults(run=run_fit)
     bench_render.add_render_bench(bsub)
     bench_index.add_index_bench(bsub)
+    bench_query.add_query_bench(bsub)
 
 
 def run_fit(args: argparse.Namespace) -> int:

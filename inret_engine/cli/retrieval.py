@@ -133,6 +133,7 @@ def run_query(args: argparse.Namespace) -> int:
     inr = load_shape_inr(Path(args.query))
     with Store.open(args.store) as store:
         retriever = Retriever.for_record(store, inr)
+        _bring_up_to_date(retriever)  # a new store (or new INRs) is embedded on the first query
         own = None if args.include_self else inr.labels.get("shape_id")
         result = retriever.query(inr, args.k, function=args.function, exclude_shape=own)
     rows = [{"rank": i + 1, "id": h.record.id, "name": h.record.name, "category": h.record.category,
@@ -151,10 +152,7 @@ def run_query(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     with Store.open(args.store) as store:
         retriever = Retriever(store, _model(store, args.encoder))
-        with tqdm(desc="embedding", unit="INR", file=sys.stderr) as bar:
-            for event in retriever.update():
-                bar.total, bar.n = event.total, event.done
-                bar.refresh()
+        _bring_up_to_date(retriever)
         report = evaluate(retriever, split=args.split)
     for arch, part in (report.get("per_arch") or {report["arch"]: report}).items():
         _print_function_tables(f"{arch} on the {args.split} split", part)
@@ -168,6 +166,19 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
+
+
+def _bring_up_to_date(retriever: Retriever) -> None:
+    """Embed and index whatever the cache lacks, with a progress bar when there is work."""
+    bar = None
+    for event in retriever.update():
+        if event.total and bar is None:
+            bar = tqdm(total=event.total, desc="embedding", unit="INR", file=sys.stderr)
+        if bar is not None:
+            bar.n = event.done
+            bar.refresh()
+    if bar is not None:
+        bar.close()
 
 
 def _model(store: Store, path: str | None) -> INRetModel:
