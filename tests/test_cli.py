@@ -156,3 +156,26 @@ def test_a_new_store_is_searchable_with_the_shipped_model(tmp_path, capsys, monk
     rows = json.loads(bench.read_text())["results"]
     assert {(r["arch"], r["function"]) for r in rows} == {("triplane", "sdf"), ("triplane", "occ")}
     assert all(r["total_ms"] > 0 for r in rows)
+
+
+@pytest.mark.slow
+def test_pretrain_then_label_aware_fine_tuning(tmp_path, capsys, tiny_demo_store):
+    """inret pretrain makes a shared model from meshes; train-encoder --labels fine-tunes it on a store."""
+    import shutil
+
+    from inret_engine.encoders.model import INRetModel
+
+    base = tmp_path / "base.enc"
+    assert main(["pretrain", "demo", "--steps", "0", "--half", "--cache", str(tmp_path / "corpus"),
+                 "--out", str(base)]) == 0
+    model = INRetModel.load(base)
+    assert model.spec.reads_field and model.spec.base_channels == 0 and "inret pretrain demo" in model.note
+    store = tmp_path / "S"
+    shutil.copytree(tiny_demo_store, store)
+    tuned = tmp_path / "tuned.enc"
+    assert main(["train-encoder", str(store), "--labels", "category", "--init", str(base), "--split", "all",
+                 "--steps", "3", "--out", str(tuned)]) == 0
+    fine = INRetModel.load(tuned)
+    assert fine.spec.base_channels > 0 and fine.history[-1]["objective"] == "supcon"
+    assert main(["embed", str(store), "--encoder", str(tuned)]) == 0
+    assert "36 INRs embedded" in capsys.readouterr().out  # 12 shapes x SDF, UDF, Occ: one index

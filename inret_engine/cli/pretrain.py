@@ -21,6 +21,7 @@ from ..encoders.corpus import Corpus
 from ..encoders.model import INRetModel
 from ..encoders.pretrained import corpus_from_sources, store_views
 from ..store import Store
+from .retrieval import train_with_bar
 
 DEFAULT_CACHE = Path.home() / ".cache" / "inret" / "corpus"
 
@@ -68,16 +69,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"training the shared encoder on {len(corpus)} shapes, {sum(len(v) for v in views.values())} INR views "
           f"({'supervised' if args.labels else 'self-supervised'} contrastive, {settings.steps} steps)",
           file=sys.stderr)
-    event = None
-    with tqdm(total=settings.steps, desc="training", unit="step", file=sys.stderr) as bar:
-        for event in train_shared(corpus, settings, inr_views=views, init=init):
-            bar.n = event.step
-            bar.set_postfix_str(f"loss {event.loss:.3f}")
-            bar.refresh()
+    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init), settings.steps,
+                           lambda e: f"loss {e.loss:.3f}")
     note = (f"inret pretrain {' '.join(args.sources)} --split {args.split} --steps {args.steps} --seed {args.seed}"
             + "".join(f" --store {s}" for s in args.store) + (" --labels" if args.labels else "")
             + (f" --init {args.init.name} --lr {args.lr}" if args.init else "")
             + f"; {len(corpus)} shapes, {sum(len(v) for v in views.values())} INR views")
-    checksum = event.model.save(Path(args.out), half=args.half, note=note)
+    checksum = model.save(Path(args.out), half=args.half, note=note)
     print(f"wrote {args.out} (checksum {checksum[:12]})")
     return 0

@@ -82,12 +82,9 @@ def run_train(args: argparse.Namespace) -> int:
         data = TrainingSet.from_store(store, args.arch, functions, split=None if args.split == "all" else args.split)
     print(f"training {args.arch} encoders for {', '.join(f.value for f in functions)} on {len(data)} shapes "
           f"(unified decoder {'on' if args.unified else 'off'}, L2 weight {args.l2})", file=sys.stderr)
-    with tqdm(total=settings.steps, desc="training", unit="step", file=sys.stderr) as bar:
-        for event in train(data, args.arch, settings):
-            bar.n = event.step
-            bar.set_postfix_str(f"decoder {event.decoder_loss:.4f} L2 {event.l2_loss:.4f}")
-            bar.refresh()
-    checksum = event.model.save(Path(args.out))
+    model = train_with_bar(train(data, args.arch, settings), settings.steps,
+                           lambda e: f"decoder {e.decoder_loss:.4f} L2 {e.l2_loss:.4f}")
+    checksum = model.save(Path(args.out))
     print(f"wrote {args.out} (checksum {checksum[:12]})")
     return 0
 
@@ -105,12 +102,9 @@ def run_fine_tune(args: argparse.Namespace) -> int:
     print(f"{'fine-tuning' if init is not None else 'training'} the shared encoder on {len(corpus)} shapes "
           f"({sum(len(v) for v in views.values())} INRs, "
           f"{'supervised on ' + args.labels if args.labels else 'self-supervised'})", file=sys.stderr)
-    with tqdm(total=settings.steps, desc="training", unit="step", file=sys.stderr) as bar:
-        for event in train_shared(corpus, settings, inr_views=views, init=init):
-            bar.n = event.step
-            bar.set_postfix_str(f"loss {event.loss:.3f}")
-            bar.refresh()
-    checksum = event.model.save(Path(args.out))
+    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init), settings.steps,
+                           lambda e: f"loss {e.loss:.3f}")
+    checksum = model.save(Path(args.out))
     print(f"wrote {args.out} (checksum {checksum[:12]}); install it with inret embed {args.store} --encoder {args.out}")
     return 0
 
@@ -166,6 +160,18 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
+
+
+def train_with_bar(events, steps: int, postfix) -> INRetModel:
+    """Drive a training generator with a progress bar; returns the model of its last record."""
+    event = None
+    with tqdm(total=steps, desc="training", unit="step", file=sys.stderr) as bar:
+        for event in events:
+            bar.n = event.step
+            bar.set_postfix_str(postfix(event))
+            bar.refresh()
+    assert event is not None and event.model is not None
+    return event.model
 
 
 def _bring_up_to_date(retriever: Retriever) -> None:
