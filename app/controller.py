@@ -299,5 +299,6 @@ class QueryController(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         self._pending = None
+        self.store = None  # results of jobs still in flight now belong to no store: they are dropped
         self.pool.waitForDone(timeout_ms)
         self.render_pool.waitForDone(timeout_ms)
