@@ -77,11 +77,18 @@ class Retriever:
 
     @staticmethod
     def model_files(store: Store) -> list[Path]:
-        """The store's own model files (``STORE/models/*.enc``), or else the shipped shared model."""
+        """The store's own model files (``STORE/models/*.enc``), then the shipped shared model.
+
+        The shipped model is left out when the store has a shared model of its own (one
+        fine-tuned on its labels, say); beside per-architecture models it serves the INRs
+        they do not know. A header that cannot be read counts as not shared.
+        """
         folder = store.root / MODELS
         own = sorted(folder.glob("*.enc")) if folder.is_dir() else []
         shipped = pretrained_path()
-        return own or ([shipped] if shipped is not None else [])
+        if shipped is None or any(_reads_field(p) for p in own):
+            return own
+        return own + [shipped]
 
     @classmethod
     def installed(cls, store: Store) -> list[INRetModel]:
@@ -209,3 +216,10 @@ class Retriever:
         hits = [Hit(rows[int(i)], float(s)) for i, s in zip(result.ids, result.scores) if int(i) in rows]
         return QueryResult(hits, embed_ms, search_ms)
 
+
+
+def _reads_field(path: Path) -> bool:
+    try:
+        return INRetModel.read_spec(path).reads_field
+    except ValueError:
+        return False

@@ -161,6 +161,9 @@ def test_one_shared_model_embeds_and_indexes_the_whole_store(shared_model, tiny_
         vec = embed_records(store, model, [rec])[0]
         assert np.allclose(vec, retriever.embed_inr(store.load(rec)), atol=1e-4)
         report = evaluate(retriever, split="test")
+        # a shared model of the store's own (e.g. fine-tuned on its labels) replaces the shipped one
+        own = Retriever.install(store, path)
+        assert Retriever.model_files(store) == [own]
     assert set(report["functions"]) == {"sdf", "udf", "occ"} and 0 <= report["average"] <= 1
 
 
@@ -182,3 +185,17 @@ def test_lattice_values_are_the_inrs_own_outputs(arch):
     with torch.no_grad():
         direct = field(lattice_centres(R).expand(2, -1, -1)).reshape(2, R, R, R)
     assert torch.allclose(lattice_values(field, R), direct, atol=1e-5)
+
+
+def test_the_shipped_model_serves_what_per_architecture_models_do_not(shared_model, tmp_path, monkeypatch):
+    path, *_ = shared_model
+    monkeypatch.setenv("INRET_PRETRAINED", str(path))
+    paper = tmp_path / "hash.enc"
+    INRetModel(ModelSpec(arch="hash", config_id="hash-x", functions=("sdf",), neuron_width=10,
+                         grid_channels=8, base_channels=2, embed_dim=16, decoder_hidden=8)).save(paper)
+    with Store.create(tmp_path / "S") as store:
+        own = Retriever.install(store, paper)
+        assert Retriever.model_files(store) == [own, path]
+        specs = Retriever.installed_specs(store)
+        assert specs[0].accepts("hash-x", "sdf") and not specs[0].accepts("octree-y", "sdf")
+        assert specs[1].accepts("octree-y", "occ")
