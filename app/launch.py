@@ -114,7 +114,8 @@ def _open_demo(window, root: Path, loaded, *, extras: bool = True) -> None:
 
     def add_extras() -> None:
         if extras and not phase_is_complete(root, EXTRAS):
-            window.run_job(build_demo_job(root, EXTRAS), label="Adding octree, triplane and SIREN INRs to the demo",
+            window.run_job(build_demo_job(root, EXTRAS),
+                           label="Adding UDF and Occ, octree, triplane and SIREN INRs to the demo",
                            on_done=lambda _: _extras_added(window))
 
     if phase_is_complete(root, ESSENTIAL):
@@ -130,9 +131,9 @@ def _extras_added(window) -> None:
     """Show the new INRs: reload at once unless that would wipe a query the user is looking at."""
     if window.controller.outcome is None:
         window.reload()
-        window.statusBar().showMessage("The demo store now has octree, triplane and SIREN INRs too", 8000)
+        window.statusBar().showMessage("The demo store now has UDF, Occ, octree, triplane and SIREN INRs too", 8000)
     else:
-        window.statusBar().showMessage("The demo store now has octree, triplane and SIREN INRs too: "
+        window.statusBar().showMessage("The demo store now has UDF, Occ, octree, triplane and SIREN INRs too: "
                                        "Reload (F5) to see them")
 
 

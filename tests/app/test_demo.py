@@ -37,8 +37,8 @@ def test_phases_build_and_resume(small_demo, tmp_path):
     assert result == root
     assert demo.phase_is_complete(root, essential) and not demo.phase_is_complete(root, extras)
     with Store.open(root) as store:
-        assert {r.arch for r in store.records()} == {"hash"}
-        assert len(store.records()) == 2 * 3  # two shapes, SDF/UDF/Occ
+        assert {(r.arch, r.function) for r in store.records()} == {("hash", "sdf")}
+        assert len(store.records()) == 2  # two shapes: the window opens on hash SDFs
         (model,) = Retriever.installed(store)
         index = Retriever(store, model).load_index()
         assert index is not None and set(index.ids.tolist()) == {r.id for r in store.records()}
@@ -49,7 +49,7 @@ def test_phases_build_and_resume(small_demo, tmp_path):
         assert {m.spec.arch for m in Retriever.installed(store)} == {"hash", "octree"}
     list_result(demo.build_demo_job(root))  # complete: nothing to do, nothing duplicated
     with Store.open(root) as store:
-        assert len(store.records()) == 2 * 3 + 2
+        assert len(store.records()) == 2 + 2
 
 
 def test_window_opens_after_the_essential_phase(small_demo, qtbot, tmp_path):
