@@ -54,12 +54,17 @@ def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord],
 
 def _embed_probes(store, model, records, batch, device, progress, out) -> np.ndarray:
     """Shared-model embeddings: every record through the one encoder, whatever its config."""
-    row_of = {id(r): i for i, r in enumerate(records)}
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, rec in enumerate(records):
+        groups[(rec.config_id, rec.function)].append(i)
     done = 0
-    for chunk, inputs in load_inputs(store, records, resolution=model.spec.resolution, batch=batch, probe=True):
-        rows = [row_of[id(r)] for r in chunk]
-        out[rows] = model.embed("any", None, inputs.grid.to(device)).cpu().numpy()
-        done += len(chunk)
-        if progress:
-            progress(done, len(records))
+    for rows in groups.values():  # one config and function per group: load_inputs keeps the order
+        offset = 0
+        for chunk, inputs in load_inputs(store, [records[i] for i in rows], resolution=model.spec.resolution,
+                                         batch=batch, probe=True):
+            out[rows[offset:offset + len(chunk)]] = model.embed("any", None, inputs.grid.to(device)).cpu().numpy()
+            offset += len(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, len(records))
     return out

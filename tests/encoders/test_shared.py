@@ -158,6 +158,8 @@ def test_one_shared_model_embeds_and_indexes_the_whole_store(shared_model, tiny_
         hits = retriever.query(rec, 5, function="any").hits
         assert {h.record.function for h in hits} <= {"sdf", "udf", "occ"} and len(hits) == 5
         assert all(h.record.shape_id != rec.shape_id for h in hits)
+        twice = embed_records(store, model, [rec, store.records(function="sdf")[0], rec])
+        assert np.array_equal(twice[0], twice[2]) and np.abs(twice).sum(1).min() > 0  # every row filled
         vec = embed_records(store, model, [rec])[0]
         assert np.allclose(vec, retriever.embed_inr(store.load(rec)), atol=1e-4)
         report = evaluate(retriever, split="test")
