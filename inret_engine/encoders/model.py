@@ -89,26 +89,25 @@ class INRetModel(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
-        if spec.reads_field:
+        if spec.reads_field:  # one encoder for every INR; trained contrastively, no decoder
             self.encoders = nn.ModuleDict({ANY: ProbeEncoder(spec.grid_channels, spec.embed_dim,
                                                              spec.base_channels, spec.resolution)})
             self.decoders = nn.ModuleDict()
-            self.register_buffer("center", torch.zeros(spec.embed_dim))
-            self.checksum = None
-            self.history = []
-            return
-        self.encoders = nn.ModuleDict({
-            f: EmbeddingEncoder(neuron_width=spec.neuron_width, grid_channels=spec.grid_channels,
-                                embed_dim=spec.embed_dim, resolution=spec.resolution,
-                                base_channels=spec.base_channels)
-            for f in spec.functions})
-        heads = ["udf"] if spec.unified else list(spec.functions)
-        self.decoders = nn.ModuleDict({h: ShapeDecoder(spec.embed_dim, spec.decoder_hidden) for h in heads})
+        else:
+            self.encoders = nn.ModuleDict({
+                f: EmbeddingEncoder(neuron_width=spec.neuron_width, grid_channels=spec.grid_channels,
+                                    embed_dim=spec.embed_dim, resolution=spec.resolution,
+                                    base_channels=spec.base_channels)
+                for f in spec.functions})
+            heads = ["udf"] if spec.unified else list(spec.functions)
+            self.decoders = nn.ModuleDict({h: ShapeDecoder(spec.embed_dim, spec.decoder_hidden) for h in heads})
         # Mean training embedding, subtracted before cosine search: raw embeddings share a
         # large common component (cosine ~1 between any two), which drowns the differences.
         self.register_buffer("center", torch.zeros(spec.embed_dim))
         self.checksum: str | None = None
         self.history: list[dict] = []
+        self.note = ""
+        """How the model was trained (kept in the file header)."""
 
     def encoder(self, function: ImplicitFunction | str) -> nn.Module:
         if self.spec.reads_field:
@@ -146,7 +145,7 @@ class INRetModel(nn.Module):
             note: free text kept in the header (how the model was trained); default: the
                 note the model was loaded with.
         """
-        note = note or getattr(self, "note", "")
+        note = note or self.note
         header = {"format": FORMAT, "version": str(VERSION), "spec": json.dumps(self.spec.to_dict()),
                   "history": json.dumps(self.history[-200:])}
         if note:
