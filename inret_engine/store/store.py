@@ -22,6 +22,7 @@ import hashlib
 import io
 import os
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -39,6 +40,31 @@ class StoreError(ValueError):
     """A folder is not a usable store."""
 
 
+STORE_FOLDERS = ("inrs", "shapes", "cache")
+LOCK = ".lock"
+LOST_AND_FOUND = "lost+found"
+"""Where recovery puts files no catalog row names."""
+
+
+def _blank(root: Path) -> bool:
+    """True when ``root`` holds nothing but what :meth:`Store.create` makes before its catalog
+    (empty store folders, the lock file): a create killed that early may be run again."""
+    for entry in root.iterdir():
+        if entry.name == LOCK:
+            continue
+        if not (entry.name in STORE_FOLDERS and entry.is_dir() and not entry.is_symlink()
+                and not any(entry.iterdir())):
+            return False
+    return True
+
+
+def _check_catalog_file(path: Path) -> None:
+    """Refuse a catalog that is empty (opening it would make an empty store of a full folder)."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(f"{path} is empty: the catalog was lost or truncated; the store was left unchanged "
+                         "(restore the file from a backup, or move the folder aside and rebuild)")
+
+
 class Store:
     """Open with :meth:`open` (existing) or :meth:`create` (new or existing)."""
 
@@ -50,11 +76,21 @@ class Store:
     # --- opening -----------------------------------------------------------------------
     @classmethod
     def create(cls, root: Path) -> "Store":
+        """Open ``root`` for writing, making a new store there if it has none.
+
+        An existing folder must be empty or a store already: a folder with other content
+        and no catalog is refused, so nothing of it is taken for the debris of a crash.
+        """
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise StoreError(f"{root} exists and is not a folder")
+        if root.is_dir() and not (root / CATALOG).exists() and not _blank(root):
+            raise StoreError(f"{root} is not empty and is not an INR store (no {CATALOG}); "
+                             "choose an empty or new folder")
+        if (root / CATALOG).exists():
+            _check_catalog_file(root / CATALOG)
         root.mkdir(parents=True, exist_ok=True)
-        for sub in ("inrs", "shapes", "cache"):
+        for sub in STORE_FOLDERS:
             (root / sub).mkdir(exist_ok=True)
         fd = _try_lock(root)
         if fd is None:
@@ -72,11 +108,16 @@ class Store:
         root = Path(root)
         if not (root / CATALOG).is_file():
             raise StoreError(f"{root} is not an INR store (no {CATALOG}); build one with `inret build-store`")
+        _check_catalog_file(root / CATALOG)
         return cls._open(root)
 
     @classmethod
     def _open(cls, root: Path) -> "Store":
-        store = cls(root, Catalog(root / CATALOG))
+        try:
+            catalog = Catalog(root / CATALOG)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{root / CATALOG} cannot be read ({exc}); the store was left unchanged") from None
+        store = cls(root, catalog)
         fd = _try_lock(root)
         if fd is not None:  # no writer at work: safe to clean up after a crash
             try:
@@ -100,18 +141,22 @@ class Store:
     def recover(self) -> dict[str, int]:
         """Bring the folder back in line with the catalog after a crash.
 
-        Removes temp files, ``.inr`` / ``.npz`` files that no row names, and rows whose
-        file is gone. Returns counts of what was removed.
+        Removes the store's own temp files and rows whose file is gone; ``.inr`` / ``.npz``
+        files that no row names (a crash between file and row leaves one) are moved to
+        ``lost+found/``, never deleted. Folders that are symbolic links are not touched.
+        Returns counts of what was done.
         """
         removed = Counter()
-        for sub in ("inrs", "shapes", "cache"):
+        for sub in STORE_FOLDERS:
             folder = self.root / sub
+            if folder.is_symlink():
+                raise StoreError(f"{folder} is a symbolic link; a store keeps its files in its own folders")
             folder.mkdir(exist_ok=True)
             removed["temps"] += remove_stale_temps(folder)
         known_inrs = {r.file for r in self.catalog.inrs()}
         for path in (self.root / "inrs").glob("*.inr"):
             if f"inrs/{path.name}" not in known_inrs:
-                path.unlink()
+                self._set_aside(path)
                 removed["orphan_inrs"] += 1
         for rec in self.catalog.inrs():
             if not (self.root / rec.file).is_file():
@@ -120,13 +165,22 @@ class Store:
         known_shapes = {s.gt_file for s in self.catalog.shapes()}
         for path in (self.root / "shapes").glob("*.npz"):
             if f"shapes/{path.name}" not in known_shapes:
-                path.unlink()
+                self._set_aside(path)
                 removed["orphan_shapes"] += 1
         for shape in self.catalog.shapes():
             if not (self.root / shape.gt_file).is_file() and not self.catalog.inrs(shape_id=shape.shape_id):
                 self.catalog.remove_shape(shape.shape_id)
                 removed["missing_shapes"] += 1
         return dict(removed)
+
+    def _set_aside(self, path: Path) -> None:
+        """Move a file no row names to ``lost+found/<folder>/`` (a name already there gets a suffix)."""
+        dest_dir = self.root / LOST_AND_FOUND / path.parent.name
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest, n = dest_dir / path.name, 1
+        while dest.exists():
+            dest, n = dest_dir / f"{path.stem}.{n}{path.suffix}", n + 1
+        os.replace(path, dest)
 
     # --- shapes ------------------------------------------------------------------------
     def add_shape(self, *, shape_id: str, name: str, category: str, split: str, source: str,
@@ -197,7 +251,7 @@ class Store:
 
 def _try_lock(root: Path) -> int | None:
     """An exclusive lock on ``root/.lock``, or None when another process holds it."""
-    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory locks, single writer assumed

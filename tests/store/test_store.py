@@ -1,5 +1,6 @@
 """The store: add, list, filter, load, and recovery from what a crash leaves behind."""
 
+import shutil
 import sqlite3
 
 import pytest
@@ -55,7 +56,7 @@ def test_open_refuses_a_folder_that_is_not_a_store(tmp_path):
         Store.open(tmp_path)
 
 
-def test_recover_removes_orphans_and_temps(tmp_path, box_gt):
+def test_recover_sets_orphans_aside_and_removes_temps(tmp_path, box_gt):
     root = tmp_path / "S"
     with Store.create(root) as store:
         rec, _ = _add(store, box_gt)
@@ -66,6 +67,56 @@ def test_recover_removes_orphans_and_temps(tmp_path, box_gt):
         assert [p.name for p in (root / "inrs").iterdir()] == [rec.file.split("/")[1]]
         assert not (root / "shapes" / "orphan.npz").exists()
         assert len(store.records()) == 1
+    # files no row names are moved aside, never deleted: the store did not make them all
+    assert (root / "lost+found" / "inrs" / "orphan.inr").read_bytes() == b"half a file"
+    assert (root / "lost+found" / "shapes" / "orphan.npz").read_bytes() == b"x"
+
+
+def test_an_empty_or_garbage_catalog_is_refused_and_nothing_moves(tmp_path, box_gt):
+    root = tmp_path / "S"
+    with Store.create(root) as store:
+        rec, _ = _add(store, box_gt)
+    inr = root / rec.file
+    for name in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
+        (root / name).unlink(missing_ok=True)
+    (root / "catalog.sqlite").write_bytes(b"")
+    with pytest.raises(StoreError, match="empty"):
+        Store.open(root)
+    with pytest.raises(StoreError, match="empty"):
+        Store.create(root)
+    (root / "catalog.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot be read"):
+        Store.open(root)
+    assert inr.is_file() and not (root / "lost+found").exists()
+
+
+def test_create_refuses_a_full_folder_that_is_not_a_store(tmp_path):
+    folder = tmp_path / "photos"
+    (folder / "inrs").mkdir(parents=True)
+    (folder / "inrs" / "mine.inr").write_bytes(b"someone else's file")
+    with pytest.raises(StoreError, match="not empty"):
+        Store.create(folder)
+    assert (folder / "inrs" / "mine.inr").is_file()
+    Store.create(tmp_path / "new").close()  # a new or empty folder is fine
+    early = tmp_path / "killed-early"  # what a create killed before its catalog leaves
+    for sub in ("inrs", "shapes", "cache"):
+        (early / sub).mkdir(parents=True)
+    (early / ".lock").write_bytes(b"")
+    Store.create(early).close()
+
+
+def test_a_symlinked_store_folder_is_not_touched(tmp_path, box_gt):
+    root = tmp_path / "S"
+    with Store.create(root) as store:
+        _add(store, box_gt)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.npz").write_bytes(b"keep me")
+    shutil.rmtree(root / "shapes")
+    (root / "shapes").symlink_to(elsewhere)
+    with pytest.raises(StoreError, match="symbolic link"):
+        Store.open(root)
+    assert (elsewhere / "precious.npz").read_bytes() == b"keep me"
 
 
 def test_a_corrupted_inr_in_a_store_is_refused_by_name(tmp_path, box_gt):
