@@ -27,6 +27,7 @@ import numpy as np
 
 from ..store.atomic import atomic_write_bytes
 from ..store.catalog import InrRecord
+from ..store.store import SHA256, StoreError
 from .camera import Camera
 
 __all__ = ["THUMBNAIL_CAMERA", "cached_thumbnail", "framed", "thumbnail_image", "thumbnail_path", "thumbnail_png"]
@@ -49,7 +50,14 @@ SUPERSAMPLE = 2
 
 
 def thumbnail_path(store, record: InrRecord, size: int = 128) -> Path:
-    """Where the cached PNG of ``record`` at ``size`` pixels lives (it may not exist yet)."""
+    """Where the cached PNG of ``record`` at ``size`` pixels lives (it may not exist yet).
+
+    Raises:
+        StoreError: the row's checksum is not a hex digest (it names the file, so it must
+            not be able to name one outside the cache).
+    """
+    if not SHA256.fullmatch(record.sha256):
+        raise StoreError(f"catalog row {record.id} has a malformed checksum {record.sha256[:80]!r}")
     return Path(store.root) / "cache" / "thumbnails" / f"{record.sha256[:16]}-{int(size)}.png"
 
 

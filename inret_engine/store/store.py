@@ -41,6 +41,9 @@ class StoreError(ValueError):
 
 
 STORE_FOLDERS = ("inrs", "shapes", "cache")
+INR_FILE = re.compile(r"inrs/[A-Za-z0-9_-][A-Za-z0-9._-]*\.inr")
+"""What a row's ``file`` may be: a plain name in ``inrs/``."""
+SHA256 = re.compile(r"[0-9a-f]{64}")
 LOCK = ".lock"
 LOST_AND_FOUND = "lost+found"
 """Where recovery puts files no catalog row names."""
@@ -223,7 +226,15 @@ class Store:
         """Load and validate one INR file."""
         if not isinstance(record, InrRecord):
             record = self.catalog.inr(record)
-        return load_shape_inr(self.root / record.file)
+        return load_shape_inr(self.path_of(record))
+
+    def path_of(self, record: InrRecord) -> Path:
+        """The file of a row, checked to be one of the store's own ``inrs/*.inr`` (a catalog
+        value never names a file elsewhere: no absolute path, no ``..``, no link)."""
+        if not INR_FILE.fullmatch(record.file) or (self.root / record.file).is_symlink():
+            raise StoreError(f"catalog row {record.id} names {record.file!r}, not a file of the store's "
+                             "inrs/ folder; run inret build-store again to refit it")
+        return self.root / record.file
 
     def summary(self) -> dict:
         """Counts by architecture / function / category / split, and mean fit quality per arch x function."""

@@ -155,3 +155,23 @@ def test_one_writer_at_a_time_and_readers_never_clean_up_under_a_writer(tmp_path
         writer.close()
     with Store.open(root):
         assert not in_flight.exists()  # no writer now: recovery cleans up
+
+
+def test_catalog_values_never_name_files_outside_the_store(tmp_path, box_gt):
+    from inret_engine.render.thumbnails import thumbnail_path
+
+    root = tmp_path / "S"
+    with Store.create(root) as store:
+        rec, _ = _add(store, box_gt)
+    outside = tmp_path / "outside.inr"
+    outside.write_bytes((root / rec.file).read_bytes())
+    db = sqlite3.connect(root / "catalog.sqlite")
+    with db:
+        db.execute("UPDATE inrs SET file = ?, sha256 = ? WHERE id = ?", ("inrs/../../outside.inr", "../../../x", rec.id))
+    db.close()
+    with Store.open(root) as store:
+        bad = store.records()[0]
+        with pytest.raises(StoreError, match="not a file of the store"):
+            store.load(bad)
+        with pytest.raises(StoreError, match="malformed checksum"):
+            thumbnail_path(store, bad)
