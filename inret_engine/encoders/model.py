@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import torch
@@ -70,6 +71,8 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"unknown spec field(s) {', '.join(unknown)} (written by a newer version?)")
         d["functions"] = tuple(d["functions"])
+        if not isinstance(d.get("arch"), str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", d["arch"]):
+            raise ValueError(f"malformed architecture name {d.get('arch')!r}")  # it names installed files
         if d.get("input", "parameters") not in ("parameters", "field"):
             raise ValueError(f"unknown encoder input {d['input']!r}")
         return cls(**d)

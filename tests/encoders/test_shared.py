@@ -117,6 +117,8 @@ def test_spec_round_trip_and_unknown_keys():
     assert spec.accepts("any-config", "occ") and spec.reads_field
     with pytest.raises(ValueError, match="unknown spec field"):
         ModelSpec.from_dict({**spec.to_dict(), "surprise": 1})
+    with pytest.raises(ValueError, match="malformed architecture"):  # it becomes part of a file name
+        ModelSpec.from_dict({**spec.to_dict(), "arch": "../../evil"})
 
 
 @pytest.fixture(scope="module")
