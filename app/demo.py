@@ -108,4 +108,4 @@ def _build_phase(store: Store, phase: Phase) -> Iterator:
     for model in Retriever.installed(store):
         if model.spec.reads_field or model.spec.arch in phase.archs:
             for event in Retriever(store, model).update():
-                yield JobProgress(f"Indexing the {model.spec.arch} embeddings", event.done, event.total)
+                yield JobProgress(f"Indexing the {model.spec.name} embeddings", event.done, event.total)

@@ -92,7 +92,7 @@ class EncoderSet:
     def update(self) -> Iterator[UpdateProgress]:
         """Bring every model's embeddings and index up to date (see :meth:`Retriever.update`)."""
         for n, retriever in enumerate(self.retrievers, 1):
-            label = f"Embedding with the {retriever.model.spec.arch} encoder ({n}/{len(self.retrievers)})"
+            label = f"Embedding with the {retriever.model.spec.name} encoder ({n}/{len(self.retrievers)})"
             for event in retriever.update():
                 yield UpdateProgress(label, event.done, event.total)
             self.config_of(retriever)  # resolve configs here, off the GUI thread

@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .encoders.dataset import EncoderInputs
+from .encoders.dataset import encoder_inputs
 from .encoders.embed import embed_records, embeddable
-from .encoders.inputs import read_weights, sample_grid
 from .encoders.model import INRetModel, ModelSpec
 from .encoders.pretrained import pretrained_path
-from .encoders.probe import probe_field
 from .functions import ImplicitFunction
 from .index import EmbeddingIndex
 from .store import InrRecord, ShapeINR, Store
@@ -170,12 +168,8 @@ class Retriever:
         if not self.model.spec.accepts(inr.config.config_id, inr.function.value):
             raise ValueError(f"this model encodes {self.model.spec.config_id} INRs, not "
                              f"{inr.config.config_id}; distill the INR first")
-        field = inr.to_field()
-        if self.model.spec.reads_field:
-            return self.model.embed(inr.function, None, probe_field(field, inr.function,
-                                                                    self.model.spec.resolution))[0].numpy()
-        inputs = EncoderInputs(read_weights(field),
-                               sample_grid(field, self.model.spec.resolution) if field.grid is not None else None)
+        inputs = encoder_inputs(inr.to_field(), inr.function, resolution=self.model.spec.resolution,
+                                probe=self.model.spec.reads_field)
         return self.model.embed(inr.function, inputs.neurons, inputs.grid)[0].numpy()
 
     # --- queries ----------------------------------------------------------------------
@@ -215,7 +209,6 @@ class Retriever:
         search_ms = (time.perf_counter() - start) * 1000
         hits = [Hit(rows[int(i)], float(s)) for i, s in zip(result.ids, result.scores) if int(i) in rows]
         return QueryResult(hits, embed_ms, search_ms)
-
 
 
 def _reads_field(path: Path) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-METHOD_ORDER = ("shared_hash", "shared_octree", "shared_triplane", "shared_mlp", "inret_hash", "inret_octree", "inret_triplane", "inret_mlp_distilled_hash",
+METHOD_ORDER = ("shared_hash", "shared_octree", "shared_triplane", "shared_mlp",
+                "inret_hash", "inret_octree", "inret_triplane", "inret_mlp_distilled_hash",
                 "inret_mlp_distilled_octree", "inret_mlp_distilled_triplane", "inr2vec", "pointcloud", "multiview")
 ABLATION_TITLES = {"shared": "shared (shipped)", "none": "no regularisation", "l2": "L2 only",
                    "both": "L2 + unified decoder", "inr2vec": "inr2vec"}

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..encoders.inputs import read_weights, sample_grid
-from ..encoders.probe import probe_field
+from ..encoders.dataset import encoder_inputs
 from ..retrieval import Retriever
 from ..store import Store
 
@@ -73,13 +72,9 @@ def _time_one(store: Store, retriever: Retriever, index, record) -> list[float]:
     inr = store.load(record)
     field = inr.to_field()
     t1 = time.perf_counter()
-    if model.spec.reads_field:
-        neurons, grid = None, probe_field(field, inr.function, model.spec.resolution)
-    else:
-        neurons = read_weights(field)
-        grid = sample_grid(field, model.spec.resolution) if field.grid is not None else None
+    inputs = encoder_inputs(field, inr.function, resolution=model.spec.resolution, probe=model.spec.reads_field)
     t2 = time.perf_counter()
-    vector = model.embed(inr.function, neurons, grid)[0].numpy()
+    vector = model.embed(inr.function, inputs.neurons, inputs.grid)[0].numpy()
     t3 = time.perf_counter()
     index.search(vector, 10)
     t4 = time.perf_counter()

@@ -54,7 +54,8 @@ def add_parsers(sub) -> None:
     q.add_argument("store")
     q.add_argument("query", help=".inr file")
     q.add_argument("-k", type=int, default=10)
-    q.add_argument("--function", default="same", help="same (default), any, sdf, udf or occ")
+    q.add_argument("--function", default="any",
+                   help="any (default: one space holds every function), same, sdf, udf or occ")
     q.add_argument("--include-self", action="store_true",
                    help="keep INRs of the query's own shape (by its shape id label) in the results")
     q.add_argument("--json", action="store_true")

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from .corpus import Corpus
 from .model import INRetModel, ModelSpec
-from .probe import PROBE_RESOLUTION, PROXIMITY_SCALES
+from .probe import PROBE_RESOLUTION, PROXIMITY_SCALES, proximity
 from .training import TrainProgress
 from .views import random_views
 
@@ -149,8 +149,6 @@ def _label_ids(categories: Sequence[str]) -> torch.Tensor:
 @torch.no_grad()
 def mean_view_embedding(model: INRetModel, corpus: Corpus, device, batch: int = 64) -> torch.Tensor:
     """Mean encoder output over one clean (true-distance, canonical pose) view of every shape."""
-    from .probe import proximity
-
     total = torch.zeros(model.spec.embed_dim, device=device)
     for i in range(0, len(corpus), batch):
         total += model.encoder("any")(proximity(corpus.udf[i:i + batch]).to(device)).sum(0)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..functions import ImplicitFunction
+from ..fields import Field
 from ..store import InrRecord, Store, stack_fields
 from .inputs import GRID_RESOLUTION, read_weights, sample_grid
 from .probe import probe_field
@@ -25,34 +26,26 @@ class EncoderInputs:
     grid: torch.Tensor | None      # (B, C, R, R, R) or None for MLP-only INRs
 
 
-def load_inputs(store: Store, records: Sequence[InrRecord], *, resolution: int = GRID_RESOLUTION,
-                batch: int = 32, probe: bool = False) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
-    """Encoder inputs for records, ``batch`` INRs at a time.
+def encoder_inputs(field: Field, function: ImplicitFunction | str, *, resolution: int = GRID_RESOLUTION,
+                   probe: bool = False) -> EncoderInputs:
+    """What an encoder reads from a batch of INRs of one config and function.
 
-    With ``probe`` the inputs are probe grids (any mix of configs and functions; records
-    are grouped by config and function, and yielded in that grouped order); otherwise
-    sampled feature grids and neuron sets (records must share one config).
+    With ``probe`` (a shared model): the INRs' probe grids; otherwise (the paper's
+    encoders) their sampled feature grids and neuron sets.
     """
     if probe:
-        yield from _probe_inputs(store, records, resolution, batch)
-        return
+        return EncoderInputs(neurons=None, grid=probe_field(field, function, resolution))
+    grid = sample_grid(field, resolution) if field.grid is not None else None
+    return EncoderInputs(neurons=read_weights(field), grid=grid)
+
+
+def load_inputs(store: Store, records: Sequence[InrRecord], *, resolution: int = GRID_RESOLUTION,
+                batch: int = 32, probe: bool = False) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
+    """:func:`encoder_inputs` of records (all of one config and function), ``batch`` INRs at a time."""
     for i in range(0, len(records), batch):
         chunk = list(records[i:i + batch])
         field = stack_fields([store.load(r) for r in chunk])
-        grid = sample_grid(field, resolution) if field.grid is not None else None
-        yield chunk, EncoderInputs(neurons=read_weights(field), grid=grid)
-
-
-def _probe_inputs(store: Store, records: Sequence[InrRecord], resolution: int,
-                  batch: int) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
-    groups: dict[tuple[str, str], list[InrRecord]] = defaultdict(list)
-    for r in records:
-        groups[(r.config_id, r.function)].append(r)
-    for (_, function), recs in groups.items():
-        for i in range(0, len(recs), batch):
-            chunk = recs[i:i + batch]
-            field = stack_fields([store.load(r) for r in chunk])
-            yield chunk, EncoderInputs(neurons=None, grid=probe_field(field, function, resolution))
+        yield chunk, encoder_inputs(field, chunk[0].function, resolution=resolution, probe=probe)
 
 
 def dominant_config(records: Sequence[InrRecord]) -> str:

@@ -30,39 +30,20 @@ def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord],
     device = device or default_device()
     model = model.to(device).eval()
     out = np.zeros((len(records), model.spec.embed_dim), dtype=np.float32)
-    groups: dict[str, list[int]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)  # one config and function per batch
     for i, rec in enumerate(records):
         if not embeddable(model, rec):
             raise ValueError(f"INR {rec.id} ({rec.arch} {rec.config_id}, {rec.function}) does not match this "
                              f"model ({model.spec.arch} {model.spec.config_id}); distill it first")
-        groups[rec.function].append(i)
-    if model.spec.reads_field:
-        return _embed_probes(store, model, records, batch, device, progress, out)
-    done = 0
-    for function, rows in groups.items():
-        offset = 0
-        for chunk, inputs in load_inputs(store, [records[i] for i in rows], resolution=model.spec.resolution,
-                                         batch=batch):
-            grid = None if inputs.grid is None else inputs.grid.to(device)
-            out[rows[offset:offset + len(chunk)]] = model.embed(function, inputs.neurons.to(device), grid).cpu().numpy()
-            offset += len(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, len(records))
-    return out
-
-
-def _embed_probes(store, model, records, batch, device, progress, out) -> np.ndarray:
-    """Shared-model embeddings: every record through the one encoder, whatever its config."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, rec in enumerate(records):
         groups[(rec.config_id, rec.function)].append(i)
     done = 0
-    for rows in groups.values():  # one config and function per group: load_inputs keeps the order
+    for (_, function), rows in groups.items():
         offset = 0
         for chunk, inputs in load_inputs(store, [records[i] for i in rows], resolution=model.spec.resolution,
-                                         batch=batch, probe=True):
-            out[rows[offset:offset + len(chunk)]] = model.embed("any", None, inputs.grid.to(device)).cpu().numpy()
+                                         batch=batch, probe=model.spec.reads_field):
+            neurons = None if inputs.neurons is None else inputs.neurons.to(device)
+            grid = None if inputs.grid is None else inputs.grid.to(device)
+            out[rows[offset:offset + len(chunk)]] = model.embed(function, neurons, grid).cpu().numpy()
             offset += len(chunk)
             done += len(chunk)
             if progress:

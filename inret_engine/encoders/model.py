@@ -56,6 +56,11 @@ class ModelSpec:
     def reads_field(self) -> bool:
         return self.input == "field"
 
+    @property
+    def name(self) -> str:
+        """What to call the model in messages: ``"shared"`` or its architecture."""
+        return "shared" if self.reads_field else self.arch
+
     def accepts(self, config_id: str, function: str) -> bool:
         """True when this model embeds INRs of ``config_id`` and ``function``."""
         return (self.config_id == ANY or self.config_id == config_id) and function in self.functions

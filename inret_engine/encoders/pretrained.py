@@ -16,9 +16,10 @@ from pathlib import Path
 
 import torch
 
-from ..store import Store, stack_fields
+from ..store import Store
 from .corpus import Corpus, build_corpus, load_corpus
-from .probe import lattice_values, occupancy_distance, probe_field, to_distance
+from .dataset import load_inputs
+from .probe import PROBE_RESOLUTION, lattice_values, occupancy_distance, to_distance
 
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "encoders" / "inret-shared.enc"
 
@@ -53,11 +54,9 @@ def store_views(store: Store, corpus: Corpus, *, split: str | None = "train",
         if (rec.category, rec.name) in row_of:
             groups[(rec.config_id, rec.function)].append(rec)
     views: dict[int, list[torch.Tensor]] = defaultdict(list)
-    for (_, function), recs in groups.items():
-        for i in range(0, len(recs), batch):
-            chunk = recs[i:i + batch]
-            grids = probe_field(stack_fields([store.load(r) for r in chunk]), function)
-            for rec, grid in zip(chunk, grids):
+    for recs in groups.values():
+        for chunk, inputs in load_inputs(store, recs, resolution=PROBE_RESOLUTION, batch=batch, probe=True):
+            for rec, grid in zip(chunk, inputs.grid):
                 views[row_of[(rec.category, rec.name)]].append(grid.half())
     return {row: torch.stack(v).float() for row, v in views.items()}
 

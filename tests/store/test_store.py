@@ -167,7 +167,8 @@ def test_catalog_values_never_name_files_outside_the_store(tmp_path, box_gt):
     outside.write_bytes((root / rec.file).read_bytes())
     db = sqlite3.connect(root / "catalog.sqlite")
     with db:
-        db.execute("UPDATE inrs SET file = ?, sha256 = ? WHERE id = ?", ("inrs/../../outside.inr", "../../../x", rec.id))
+        db.execute("UPDATE inrs SET file = ?, sha256 = ? WHERE id = ?",
+                   ("inrs/../../outside.inr", "../../../x", rec.id))
     db.close()
     with Store.open(root) as store:
         bad = store.records()[0]
