@@ -24,6 +24,8 @@ def install_actions(window) -> dict[str, QAction]:
         if keys:
             action.setShortcuts([QKeySequence(k) for k in ([keys] if isinstance(keys, str) else keys)])
         action.setStatusTip(tip)
+        action.setToolTip(tip or text.replace("&", "").rstrip("…"))
+        action.setProperty("menu", menu.title().replace("&", ""))
         menu.addAction(action)
         acts[name] = action
         return action
@@ -33,30 +35,54 @@ def install_actions(window) -> dict[str, QAction]:
     add(file, "open", "&Open Store…", "Ctrl+O", lambda: choose_store(window), "Open an INR store folder")
     add(file, "build", "&Build Store from Mesh Folder…", "Ctrl+B", lambda: build_store(window),
         "Fit INRs of a folder of meshes or point clouds into a new store")
-    add(file, "reload", "&Reload", "F5", window.reload)
+    add(file, "reload", "&Reload", "F5", window.reload, "Read the store again (new INRs, new encoders)")
     file.addSeparator()
     add(file, "query_file", "Query with &File…", "Ctrl+Shift+O", lambda: choose_query_file(window),
         "Query with an .inr, mesh or point-cloud file (or drop one on the window)")
     add(file, "export", "&Export Results…", "Ctrl+E", lambda: export_results(window), "Write the results as CSV or JSON")
-    add(file, "screenshot", "Save &Screenshot…", "Ctrl+Shift+S", lambda: save_screenshot(window))
+    add(file, "screenshot", "Save &Screenshot…", "Ctrl+Shift+S", lambda: save_screenshot(window),
+        "Save a picture of the window as PNG")
     file.addSeparator()
-    add(file, "quit", "&Quit", "Ctrl+Q", window.close)
+    add(file, "quit", "&Quit", "Ctrl+Q", window.close, "Close the browser")
 
     edit = bar.addMenu("&Edit")
-    add(edit, "find", "&Find…", "Ctrl+F", window.gallery.focus_search)
+    add(edit, "find", "&Find…", "Ctrl+F", window.gallery.focus_search, "Search the gallery by name, category or "
+        "shape id")
 
     query = bar.addMenu("&Query")
     selected = add(query, "query_selected", "&Query Selected", ["Return", "Enter"], window.query_selected,
                    "Make the selected gallery shape the query")
     selected.setShortcutContext(Qt.WidgetWithChildrenShortcut)  # Enter in the search box still only searches
     window.gallery.list.addAction(selected)
-    add(query, "cancel", "&Cancel Running Job", "Esc", window.runner.cancel)
+    add(query, "cancel", "&Cancel Running Job", "Esc", window.runner.cancel, "Stop the job shown in the status bar")
 
     tools = bar.addMenu("&Tools")
     add(tools, "train", "&Train Encoders…", "Ctrl+T", lambda: train_encoders(window),
         "Train encoders on this store's INRs, install them and embed the store")
     window.query_bar.addAction(selected)
+
+    help_menu = bar.addMenu("&Help")
+    add(help_menu, "shortcuts", "&Keyboard Shortcuts", "F1", lambda: show_shortcuts(window),
+        "List every keyboard shortcut and mouse gesture")
+    add(help_menu, "about", "&About INRet Browser", None, lambda: show_about(window),
+        "What the browser does and how similarity is scored")
     return acts
+
+
+def show_shortcuts(window) -> None:
+    from .dialogs.shortcuts import ShortcutsDialog
+
+    ShortcutsDialog(window.actions_by_name, window).exec()
+
+
+def show_about(window) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.about(window, "About INRet Browser",
+                      "<b>INRet Browser</b><p>Find similar 3D shapes in a store of implicit neural "
+                      "representations (INRs) of any architecture and implicit function (SDF, UDF, Occ): every "
+                      "INR is embedded in one shared space and compared there.</p>"
+                      "<p>Help ▸ Keyboard Shortcuts (F1) lists the keys.</p>")
 
 
 def choose_store(window) -> None:

@@ -30,8 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--select", metavar="NAME_OR_ID",
                    help="select this INR as a click would (after --query's results; a result is then shown "
                         "beside its query in the 3D tab)")
-    p.add_argument("--panel", choices=("cutaways", "3d"), default="cutaways",
-                   help="which tab shows the selected shape (default: cutaways)")
+    p.add_argument("--panel", choices=("cutaways", "3d", "map"), default="cutaways",
+                   help="which tab shows the selected shape (default: cutaways); map: the map's tab, where a "
+                        "short window shows the map as a tab")
     p.add_argument("--size", metavar="WxH", type=_window_size, help="window size, e.g. 1600x1000 (for screenshots)")
     return p.parse_args(argv)
 
@@ -79,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     if args.size:
         window.resize(*args.size)
-    window.side.details.setCurrentIndex(("cutaways", "3d").index(args.panel))
     window.show()
+    window.side.show_panel(args.panel)
 
     def loaded(_=None) -> None:
         if args.query:

@@ -99,18 +99,25 @@ class MainWindow(QMainWindow):
         self.retrieve = QComboBox(objectName="retrieveMode")
         for mode, label in RETRIEVE_MODES:
             self.retrieve.addItem(label, mode)
-        self.retrieve.setToolTip("Which INRs to retrieve: of the query's own function, of one function, or any")
+        self.retrieve.setToolTip("Which INRs to retrieve: of any function, of the query's own function, or of one "
+                                 "function (SDF, UDF, Occ)")
+        self.retrieve.setAccessibleName("Retrieve")
         self.k_spin = QSpinBox(objectName="kSpin", minimum=1, maximum=200, value=DEFAULT_K)
-        self.k_spin.setToolTip("How many neighbours to show")
-        bar.addWidget(QLabel(" Retrieve "))
+        self.k_spin.setToolTip("How many similar shapes (nearest neighbours) to show")
+        self.k_spin.setAccessibleName("Number of results")
+        retrieve_label, k_label = QLabel(" Retrieve "), QLabel("  Results ")
+        retrieve_label.setBuddy(self.retrieve)
+        k_label.setBuddy(self.k_spin)
+        bar.addWidget(retrieve_label)
         bar.addWidget(self.retrieve)
-        bar.addWidget(QLabel("  k "))
+        bar.addWidget(k_label)
         bar.addWidget(self.k_spin)
         bar.addSeparator()
         self.query_bar = bar
 
     def _build_status_bar(self) -> None:
         self.count = QLabel(objectName="countLabel")
+        self.count.setToolTip("INRs shown in the gallery (after filters, search and map selection) of all INRs")
         self.latency = QLabel(objectName="latencyLabel")
         self.job_bar = JobBar(self.runner)
         self.progress = self.job_bar.progress
@@ -178,7 +185,9 @@ class MainWindow(QMainWindow):
         self.results.set_store(store)
         self.controller.set_store(store)
         self.title.setText(f"{Path(root).name} <span style='color:#7d8796; font-weight:normal; font-size:10pt'>"
-                           f"&nbsp; {root} — {self.model.rowCount()} INRs</span>")
+                           f"&nbsp; {self.model.rowCount()} INRs</span>")
+        self.title.setToolTip(f"The open store: {root}")
+        self.setWindowTitle(f"{Path(root).name} — INRet Browser")
         self.statusBar().showMessage(f"Opened {root}", 5000)
         self.store_changed.emit(store)
 
@@ -228,6 +237,8 @@ class MainWindow(QMainWindow):
     def _show_latency(self, outcome: QueryOutcome) -> None:
         self.latency.setText(f"query {outcome.embed_ms + outcome.search_ms:.1f} ms "
                              f"(embed {outcome.embed_ms:.1f} + search {outcome.search_ms:.1f})")
+        self.latency.setToolTip("How long the last query took: embedding the query shape, then searching the "
+                                "index, in milliseconds")
 
     def show_error(self, message: str) -> None:
         QMessageBox.critical(self, "INRet Browser", message.split("\n\n")[0])

@@ -59,6 +59,7 @@ class MapPanel(QWidget):
         self.view = EmbeddingMapView()
         self.chooser = QComboBox(objectName="mapEncoder")
         self.chooser.setToolTip("Each encoder embeds its own architecture's INRs in its own space: one map each")
+        self.chooser.setAccessibleName("Map of which encoder")
         self.chooser_bar = QWidget()
         bar = QHBoxLayout(self.chooser_bar)
         bar.setContentsMargins(0, 0, 0, 0)

@@ -4,7 +4,9 @@
 widget of detail panels for the selected shape: its SDF / UDF cutaways
 (:class:`~app.views.cutaways.CutawayPanel`) and a 3D view
 (:class:`~app.views.shape_view.ShapeView`), which can show a selected result beside its
-query. :meth:`SidePanels.wire` connects them to the window:
+query. Where the panel is too short for both (a 1024x700 or 1366x768 window), the map
+becomes a third tab, "Map", and moves back above the tabs when the window grows.
+:meth:`SidePanels.wire` connects them to the window:
 
 * a shape selected in the gallery, the results strip or on the map goes to the detail
   panels, and the map marks it; only the visible detail tab works on it (the other
@@ -18,7 +20,7 @@ query. :meth:`SidePanels.wire` connects them to the window:
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from inret_engine.store import InrRecord
@@ -53,13 +55,19 @@ def record_of(item) -> InrRecord | None:
     return item if isinstance(item, InrRecord) else getattr(item, "record", None)
 
 
+STACK_MIN_PX = 520
+"""Below this height the map becomes a third tab beside Cutaways and 3D instead of sitting above them
+(stacked, each would get less than about 260 px: too little for a map or a cutaway)."""
+
+
 class SidePanels(QSplitter):
-    """The map above Cutaways and 3D tabs of the selected shape.
+    """The map above Cutaways and 3D tabs of the selected shape; on a short screen, the map as a tab.
 
     Attributes:
         map: the :class:`MapPanel` (its view is ``map.view``).
         cutaways, shape_view: the detail panels.
-        details: their tab widget.
+        details: their tab widget (with a "Map" tab too when not ``stacked``).
+        stacked: whether the map sits above the tabs (the panel is at least :data:`STACK_MIN_PX` tall).
         pair: "beside its query" check box of the 3D tab.
         current: the selected item (``InrRecord`` or ``QuerySubject``), or None.
     """
@@ -74,7 +82,8 @@ class SidePanels(QSplitter):
         self.pair = QCheckBox("Beside its query", objectName="shapePair", checked=True)
         self.pair.setStyleSheet(CHECKBOX_QSS)
         self.pair.setEnabled(False)
-        self.pair.setToolTip("Select a result in the strip below to see it next to the query")
+        self.pair.setToolTip("Show a selected result next to its query (select a result in the strip below)")
+        self.pair.setAccessibleName("Show a selected result beside its query")
         three_d = QWidget()
         box = QVBoxLayout(three_d)
         box.setContentsMargins(4, 4, 4, 4)
@@ -85,12 +94,18 @@ class SidePanels(QSplitter):
         box.addLayout(bar)
         box.addWidget(self.shape_view, 1)
         self.details = QTabWidget(objectName="detailPanels")
+        self.details.setAccessibleName("Selected shape")
         self.details.addTab(self.cutaways, "Cutaways")
+        self.details.setTabToolTip(0, "The selected shape cut open by a plane, with its field on that plane")
         self.details.addTab(three_d, "3D")
+        self.details.setTabToolTip(1, "The selected shape as a rotatable mesh")
+        self.details.tabBar().setAccessibleName("Panels of the selected shape")
+        self.details.tabBar().setToolTip("Cutaways, 3D view (and the map, on a short window)")
         self.addWidget(self.map)
         self.addWidget(self.details)
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 1)
+        self.stacked = True
         self._sized = False
         self.setChildrenCollapsible(False)
         self.current = None
@@ -101,10 +116,44 @@ class SidePanels(QSplitter):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
-        if not self._sized:  # half and half, whatever the panels' size hints say (then the user's choice)
+        if not self._sized and self.stacked:  # half and half, whatever the size hints say (then the user's choice)
             self._sized = True
             half = sum(self.sizes()) // 2
             self.setSizes([half, half])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.set_stacked(event.size().height() >= STACK_MIN_PX)
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """What the map as a tab needs: a short window switches to it rather than being held taller."""
+        pages = [self.map.minimumSizeHint(), self.cutaways.minimumSizeHint(), self.shape_view.minimumSizeHint()]
+        bar = self.details.tabBar().sizeHint().height()
+        return QSize(max(p.width() for p in pages), max(p.height() for p in pages) + bar + 8)
+
+    def show_panel(self, name: str) -> None:
+        """Bring ``"cutaways"``, ``"3d"`` or ``"map"`` to the front (the map only needs it when it is a tab)."""
+        page = self.panels[name] if name != "3d" else self.details.widget(1)
+        if self.details.indexOf(page) >= 0:
+            self.details.setCurrentWidget(page)
+
+    def set_stacked(self, stacked: bool) -> None:
+        """The map above the detail tabs (``True``) or as their third tab, "Map"."""
+        if stacked == self.stacked:
+            return
+        self.stacked = stacked
+        if stacked:
+            on_map = self.details.currentWidget() is self.map
+            self.details.removeTab(self.details.indexOf(self.map))
+            self.insertWidget(0, self.map)
+            self.map.show()
+            if on_map:
+                self.details.setCurrentWidget(self.cutaways)
+            half = max(2, self.height()) // 2
+            self.setSizes([half, half])
+        else:
+            self.details.addTab(self.map, "Map")  # takes it out of the splitter
+            self.details.setTabToolTip(self.details.indexOf(self.map), "The t-SNE map of the store's embeddings")
 
     @property
     def panels(self) -> dict[str, QWidget]:
@@ -188,7 +237,10 @@ class SidePanels(QSplitter):
         store, item = self.window.store, self.current
         if store is None or item is None:
             return
-        key = "cutaways" if self.details.currentWidget() is self.cutaways else "3d"
+        page = self.details.currentWidget()
+        if page is self.map:
+            return
+        key = "cutaways" if page is self.cutaways else "3d"
         want = (item, query if key == "3d" and self.pair.isChecked() else None)
         if self._shown.get(key) == want:
             return

@@ -97,6 +97,34 @@ class MapPoints:
         dist, k = self._tree.query((x, y), k=1, distance_upper_bound=radius)
         return int(self._visible_rows[k]) if np.isfinite(dist) else -1
 
+    def step(self, row: int, dx: float, dy: float) -> int:
+        """The visible point an arrow key moves to from ``row``: nearest in direction ``(dx, dy)``, or -1.
+
+        Points within 60 degrees of the direction count, scored by distance along it plus
+        twice the distance across it (so the next point in line wins over a nearer one off to
+        the side). From ``row < 0`` (nothing selected yet) it is -1: start with :meth:`nearest`.
+
+        Example:
+            >>> from types import SimpleNamespace as R
+            >>> recs = {i: R(category="c", function="sdf", arch="hash") for i in range(4)}
+            >>> pts = MapPoints(np.arange(4), np.array([[0.0, 0.0], [1.0, 0.1], [0.3, 1.0], [-2.0, 0.0]]), recs)
+            >>> pts.step(0, 1, 0), pts.step(0, 0, 1), pts.step(0, -1, 0), pts.step(0, 0, -1)
+            (1, 2, 3, -1)
+        """
+        if row < 0 or len(self._visible_rows) == 0:
+            return -1
+        u = np.array([dx, dy], dtype=np.float64)
+        u /= max(float(np.linalg.norm(u)), 1e-12)
+        rows = self._visible_rows[self._visible_rows != row]
+        d = self.xy[rows] - self.xy[row]
+        along = d @ u
+        across = np.abs(d[:, 0] * u[1] - d[:, 1] * u[0])
+        ok = (along > 1e-12) & (across <= along * np.sqrt(3.0))
+        if not ok.any():
+            return -1
+        score = np.where(ok, along + 2.0 * across, np.inf)
+        return int(rows[int(np.argmin(score))])
+
     def count_near(self, row: int, radius: float) -> int:
         """How many other visible points lie within ``radius`` of ``row`` (points drawn on top of it)."""
         if self._tree is None:

@@ -26,6 +26,8 @@ SLICE_LEGEND = {"sdf": "blue inside · orange outside · black: surface",
                 "occ": "green inside · magenta: surface"}
 LAYOUT_OVERHEAD_PX = 110
 """Height of the controls, message, titles and captions around the images (roughly)."""
+IMAGE_MIN_PX = 72
+"""The smallest a render or slice gets (four side by side fit a 1024-px-wide window's side panel)."""
 OFFSET_STEPS = 90
 """The slider runs over ``[-0.9, 0.9]`` in steps of 0.01."""
 
@@ -46,7 +48,7 @@ class ImageLabel(QLabel):
         self.image: QPixmap | None = None
         self.setAlignment(Qt.AlignCenter)
         self.setWordWrap(True)
-        self.setMinimumSize(96, 96)
+        self.setMinimumSize(IMAGE_MIN_PX, IMAGE_MIN_PX)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setStyleSheet("background: #16181c; border-radius: 4px; color: #6c7684;")
 
@@ -99,12 +101,17 @@ class CutawayPanel(QWidget):
         self.axis = QComboBox(objectName="cutAxis")
         self.axis.addItems(["x", "y", "z"])
         self.axis.setCurrentText("z")
+        self.axis.setToolTip("The axis the cutting plane is perpendicular to")
+        self.axis.setAccessibleName("Cut axis")
         self.offset = QSlider(Qt.Horizontal, objectName="cutOffset")
         self.offset.setRange(-OFFSET_STEPS, OFFSET_STEPS)
+        self.offset.setToolTip("Where the plane cuts: everything beyond it is removed (arrow keys move it by 0.01)")
+        self.offset.setAccessibleName("Cut position")
         self.offset_label = QLabel(objectName="filterLabel")
         self.offset_label.setMinimumWidth(70)
         self.show_occ = QCheckBox("Occ", objectName="cutShowOcc")
-        self.show_occ.setToolTip("Show the occupancy INR too")
+        self.show_occ.setToolTip("Show the shape's occupancy INR too")
+        self.show_occ.setAccessibleName("Show the occupancy INR too")
         self.show_occ.setStyleSheet(CHECKBOX_QSS)
         self.message = QLabel("Pick a shape to cut it open", objectName="cutMessage", wordWrap=True)
         self.message.setStyleSheet("color: #9aa4b2; padding: 2px;")
@@ -123,7 +130,13 @@ class CutawayPanel(QWidget):
         for col, function in enumerate(FUNCTIONS):
             self.titles[function] = QLabel(f"<b>{function.upper()}</b>", alignment=Qt.AlignCenter)
             self.renders[function] = ImageLabel(size)
+            self.renders[function].setAccessibleName(f"{function.upper()} cutaway render")
+            self.renders[function].setToolTip(f"The {function.upper()} INR rendered with the part beyond the "
+                                              "cutting plane removed")
             self.slices[function] = ImageLabel(size)
+            self.slices[function].setAccessibleName(f"{function.upper()} field slice")
+            self.slices[function].setToolTip(f"The {function.upper()} INR's values on the cutting plane: "
+                                             f"{SLICE_LEGEND[function]}")
             self.captions[function] = QLabel(SLICE_LEGEND[function], alignment=Qt.AlignCenter, wordWrap=True)
             self.captions[function].setStyleSheet("color: #8c96a5; font-size: 9pt;")
         self.wide: bool | None = None

@@ -1,8 +1,9 @@
 """The t-SNE map panel: every embedded INR as a point, coloured by category.
 
 :class:`EmbeddingMapView` puts a :class:`~app.views.map_canvas.MapCanvas` beside a
-legend (category colours, function markers: circle SDF, square UDF, triangle Occ), with a
-bar of architecture check boxes above it. Hovering a point shows a card with its name,
+legend (category colours, function markers: circle SDF, square UDF, triangle Occ; as wide
+as its entries, and it can be hidden), with a bar above it: a menu of the architectures to
+show, the legend toggle, the point count and "Fit view". Hovering a point shows a card with its name,
 labels and thumbnail; the map itself is computed by
 :func:`inret_engine.embedding_map.compute_map` in a worker and handed over with
 :meth:`EmbeddingMapView.set_points`.
@@ -15,19 +16,19 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QColor, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ..models.map_points import MARKERS, PALETTE, MapPoints
 from .gallery import ARCH_NAMES as GALLERY_ARCH_NAMES
 from .map_canvas import MapCanvas, marker_path
-from .panel_style import CHECKBOX_QSS
 
 ARCH_NAMES = {**GALLERY_ARCH_NAMES, "any": "shared"}
 """Display names of the architectures a map can show (``any``: the shared model)."""
 FUNCTION_NAMES = (("SDF", 0), ("UDF", 1), ("Occ", 2))
 CARD_THUMB = 96
+LEGEND_MAX_PX = 260
 THUMB_CACHE = 512
 
 
@@ -105,19 +106,31 @@ class EmbeddingMapView(QWidget):
         self.canvas = MapCanvas(self)
         self.card = _HoverCard(self.canvas)
         self.legend = QListWidget(objectName="mapLegend")
-        self.legend.setFixedWidth(170)
         self.legend.setSelectionMode(QListWidget.NoSelection)
         self.legend.setFocusPolicy(Qt.NoFocus)
         self.legend.setIconSize(QSize(14, 14))
-        self.arch_bar = QHBoxLayout()
-        self.arch_bar.setSpacing(10)
-        self.arch_boxes: dict[str, QCheckBox] = {}
+        self.legend.setAccessibleName("Map legend")
+        self.legend.setToolTip("Colours: categories, with how many INRs each · markers: implicit functions")
+        self.arch_menu = QMenu(self)
+        self.arch_button = QToolButton(objectName="mapArchs", text="Architectures", popupMode=QToolButton.InstantPopup)
+        self.arch_button.setMenu(self.arch_menu)
+        self.arch_button.setStyleSheet("QToolButton { padding: 3px 18px 3px 6px; } QToolButton::menu-indicator "
+                                       "{ subcontrol-origin: padding; subcontrol-position: right center; right: 4px; }")
+        self.arch_button.setAccessibleName("Architectures shown on the map")
+        self.arch_button.setToolTip("Show or hide the points of each architecture")
+        self.arch_boxes: dict[str, QAction] = {}
+        self.legend_button = QToolButton(objectName="mapLegendToggle", text="Legend", checkable=True, checked=True)
+        self.legend_button.setAccessibleName("Show the map legend")
+        self.legend_button.setToolTip("Show or hide the legend beside the map")
+        self.legend_button.toggled.connect(self.legend.setVisible)
         self.count = QLabel(objectName="countLabel")
         fit = QPushButton("Fit view", objectName="mapFit")
+        fit.setAccessibleName("Fit the map view")
+        fit.setToolTip("Zoom and centre so every point shows (0, or double-click empty map space)")
         fit.clicked.connect(self.canvas.fit)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Architectures", objectName="filterLabel"))
-        bar.addLayout(self.arch_bar)
+        bar.addWidget(self.arch_button)
+        bar.addWidget(self.legend_button)
         bar.addStretch(1)
         bar.addWidget(self.count)
         bar.addWidget(fit)
@@ -210,16 +223,29 @@ class EmbeddingMapView(QWidget):
 
     # --- internals -------------------------------------------------------------------------
     def _rebuild_arch_boxes(self, archs: list[str]) -> None:
-        for box in self.arch_boxes.values():
-            self.arch_bar.removeWidget(box)
-            box.deleteLater()
+        self.arch_menu.clear()
         self.arch_boxes = {}
         for arch in archs:
-            box = QCheckBox(ARCH_NAMES.get(arch, arch), objectName=f"mapArch_{arch}", checked=True)
-            box.toggled.connect(lambda on, a=arch: self._arch_toggled(a, on))
-            box.setStyleSheet(CHECKBOX_QSS)
-            self.arch_bar.addWidget(box)
-            self.arch_boxes[arch] = box
+            action = self.arch_menu.addAction(ARCH_NAMES.get(arch, arch))
+            action.setObjectName(f"mapArch_{arch}")
+            action.setCheckable(True)
+            action.setChecked(True)
+            action.toggled.connect(lambda on, a=arch: self._arch_toggled(a, on))
+            self.arch_boxes[arch] = action
+        self.arch_button.setEnabled(bool(archs))
+        self._update_arch_button()
+
+    def _update_arch_button(self) -> None:
+        shown = [a for a, action in self.arch_boxes.items() if action.isChecked()]
+        if not self.arch_boxes:
+            text = "Architectures"
+        elif len(self.arch_boxes) == 1:
+            text = f"Architecture: {ARCH_NAMES.get(shown[0], shown[0])}" if shown else "Architecture: hidden"
+        elif len(shown) == len(self.arch_boxes):
+            text = "Architectures: all"
+        else:
+            text = f"Architectures: {len(shown)} of {len(self.arch_boxes)}"
+        self.arch_button.setText(text)
 
     def _rebuild_legend(self, points: MapPoints) -> None:
         self.legend.clear()
@@ -241,8 +267,18 @@ class EmbeddingMapView(QWidget):
             item = QListWidgetItem(_legend_icon("#c9d1dc", marker), f"{name}  ({MARKERS[marker]})")
             item.setFlags(Qt.ItemIsEnabled)
             self.legend.addItem(item)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """As wide as its longest entry (so nothing is cut off), within reason; it scrolls when tall."""
+        fm = self.legend.fontMetrics()
+        texts = [self.legend.item(i).text() for i in range(self.legend.count())]
+        widest = max((fm.horizontalAdvance(t) for t in texts), default=60)
+        scroll = self.legend.verticalScrollBar().sizeHint().width()
+        self.legend.setFixedWidth(min(LEGEND_MAX_PX, widest + self.legend.iconSize().width() + 34 + scroll))
 
     def _arch_toggled(self, arch: str, on: bool) -> None:
+        self._update_arch_button()
         canvas = self.canvas
         canvas.points.set_arch_visible(arch, on)
         for attr in ("selected_row", "hover_row"):

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView,
-                               QStyle, QStyledItemDelegate, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate, QVBoxLayout, QWidget
 
 from inret_engine.render.shading import DEFAULT_COLORS
 from inret_engine.store import InrRecord
 
-from ..models.gallery_model import FILTER_FIELDS, GalleryFilter, GalleryModel, RecordRole
+from ..models.gallery_model import GalleryFilter, GalleryModel, RecordRole
 from ..thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
+from .filter_bar import FilterBar
 
-FILTER_LABELS = {"category": "Category", "function": "Function", "arch": "Architecture", "split": "Split"}
 ARCH_NAMES = {"hash": "hash grid", "mlp": "MLP"}
 CARD = {"bg": "#1b1e23", "hover": "#242830", "selected": "#26405c", "border": "#3d7cc9",
         "stage": "#20242a", "name": "#e3e7ee", "meta": "#8c96a5"}
@@ -123,24 +122,10 @@ class GalleryView(QWidget):
         self.loader.dropped.connect(self.model.forget_requests)
         self._quiet = False
 
-        self.search = QLineEdit(placeholderText="Search name, category or shape id   Ctrl+F")
-        self.search.setObjectName("gallerySearch")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(180)  # leaves room beside the gallery for the side panels
-        self.search.textChanged.connect(self.proxy.set_search)
-        self.combos: dict[str, QComboBox] = {}
-        bar = QHBoxLayout()
-        bar.setSpacing(8)
-        bar.addWidget(self.search, 1)
-        for field in FILTER_FIELDS:
-            combo = QComboBox(objectName=f"filter_{field}")
-            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
-            combo.currentIndexChanged.connect(lambda _i, f=field: self._filter_changed(f))
-            label = QLabel(FILTER_LABELS[field], objectName="filterLabel")
-            label.setBuddy(combo)
-            bar.addWidget(label)
-            bar.addWidget(combo)
-            self.combos[field] = combo
+        self.bar = FilterBar()
+        self.search, self.combos = self.bar.search, self.bar.combos
+        self.bar.search_changed.connect(self.proxy.set_search)
+        self.bar.filter_changed.connect(self._filter_changed)
 
         self.list = QListView(objectName="gallery")
         self.list.setViewMode(QListView.IconMode)
@@ -150,6 +135,9 @@ class GalleryView(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SingleSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
         self.list.setMouseTracking(True)
+        self.list.setAccessibleName("Gallery of INRs")
+        self.list.setToolTip("Every INR of the store. Click to see it in the side panels; double-click or Enter "
+                             "to find similar shapes")
         self.delegate = CardDelegate(thumb_size, self.list)
         self.list.setItemDelegate(self.delegate)
         self.cell = self.delegate.sizeHint(None, QModelIndex()) + QSize(4, 4)
@@ -169,7 +157,7 @@ class GalleryView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addLayout(bar)
+        layout.addWidget(self.bar)
         layout.addWidget(self.list, 1)
 
     # --- content ---------------------------------------------------------------------
@@ -184,13 +172,14 @@ class GalleryView(QWidget):
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
-            combo.addItem("All", None)
+            combo.addItem(self.bar.all_text(field), None)
             names = {"function": str.upper, "arch": lambda v: ARCH_NAMES.get(v, v)}.get(field, str)
             for value in self.model.values(field):
                 combo.addItem(names(value), value)
             combo.setCurrentIndex(max(0, combo.findData(current)))
             combo.blockSignals(False)
             self.proxy.set_field(field, combo.currentData())
+        self.bar.refit()
         self._count_changed()
 
     def set_filter(self, field: str, value: str | None) -> None:

@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from ..workers import JobRunner
+
+LABEL_MAX_PX = 420
+"""The job's label is cut short (with "…", the whole text in its tooltip) beyond this width."""
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that shortens itself with "…" to the width it gets; the tooltip holds it all.
+
+    Its minimum width is a few characters, so a long job name never holds the window wide.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, **kwargs):
+        super().__init__(parent, **kwargs)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        self._full = str(text)
+        self.setToolTip(self._full)
+        self.setAccessibleName(self._full)
+        self.updateGeometry()
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 4, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(self.fontMetrics().horizontalAdvance("Abcdefgh…"), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width() - 2)))
 
 
 class JobBar(QWidget):
@@ -17,17 +57,21 @@ class JobBar(QWidget):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.runner = runner
-        self.label = QLabel(objectName="jobLabel")
+        self.label = ElidedLabel(objectName="jobLabel")
+        self.label.setMaximumWidth(LABEL_MAX_PX)
         self.progress = QProgressBar(objectName="jobProgress")
-        self.progress.setFixedWidth(220)
+        self.progress.setFixedWidth(160)
         self.progress.setTextVisible(True)
+        self.progress.setAccessibleName("Progress of the running job")
+        self.progress.setToolTip("Progress of the running job")
         self.cancel = QPushButton("Cancel", objectName="jobCancel")
         self.cancel.setToolTip("Stop the running job (Esc)")
+        self.cancel.setAccessibleName("Cancel the running job")
         self.cancel.clicked.connect(runner.cancel)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        layout.addWidget(self.label)
+        layout.addWidget(self.label, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel)
         runner.started.connect(self._started)

@@ -8,6 +8,11 @@ QPainter calls. Hit-testing goes through :class:`~app.models.map_points.MapPoint
 
 Mouse: wheel zooms around the cursor, drag pans, Shift+drag draws a selection box,
 click picks a point, double-click asks for a query (on empty space it refits the view).
+
+Keyboard (Tab gives the map focus): the arrow keys pick the nearest point in that
+direction (the first press the point nearest the middle), Enter queries with the picked
+point, + and - zoom, 0 fits the view, Esc clears a box selection. A picked point is
+announced like a click (``clicked``) and like a hover (``hovered``, so its card shows).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ HIT_PX = 7.0
 """Hover / click radius in logical pixels."""
 DIM_OPACITY = 0.22
 DRAG_PX = 4
+ARROWS = {Qt.Key_Left: (-1.0, 0.0), Qt.Key_Right: (1.0, 0.0), Qt.Key_Up: (0.0, 1.0), Qt.Key_Down: (0.0, -1.0)}
+"""Arrow key -> direction on the map (y up)."""
 
 
 def marker_path(painter: QPainter, marker: int, cx: float, cy: float, size: float) -> None:
@@ -77,8 +84,12 @@ class MapCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.ClickFocus)
-        self.setMinimumSize(240, 200)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setMinimumSize(160, 120)
+        self.setAccessibleName("t-SNE map of the store")
+        self.setToolTip("Each point is an INR, coloured by category. Click: select · double-click or Enter: query · "
+                        "wheel or +/-: zoom · drag: pan · Shift+drag: select a box · arrow keys: move between "
+                        "points · 0: fit")
         self.points = MapPoints(np.zeros(0), np.zeros((0, 2)), {})
         self.center, self.scale = np.zeros(2), 1.0
         self.selected_row = self.hover_row = self.query_row = -1
@@ -148,6 +159,10 @@ class MapCanvas(QWidget):
             p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.DashLine))
             p.setBrush(QColor(61, 124, 201, 50))
             p.drawRect(self._band)
+        if self.hasFocus():
+            p.setPen(QPen(QColor("#3d7cc9"), 2))
+            p.setBrush(Qt.NoBrush)
+            p.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
         p.end()
         self.last_paint_ms = (time.perf_counter() - start) * 1000
 
@@ -263,10 +278,58 @@ class MapCanvas(QWidget):
         return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if event.key() == Qt.Key_Escape and len(self.box_rows):
+        key = event.key()
+        if key == Qt.Key_Escape and len(self.box_rows):
             self.clear_box()
+        elif key in ARROWS:
+            self.pick_towards(*ARROWS[key])
+        elif key in (Qt.Key_Return, Qt.Key_Enter) and 0 <= self.selected_row < len(self.points):
+            self.double_clicked.emit(int(self.points.ids[self.selected_row]))
+        elif key in (Qt.Key_Plus, Qt.Key_Equal, Qt.Key_Minus):
+            self._auto_fit = False
+            self.scale *= 1.25 if key != Qt.Key_Minus else 0.8
+            self.update()
+        elif key == Qt.Key_0:
+            self.fit()
         else:
             super().keyPressEvent(event)
+
+    def pick_towards(self, dx: float, dy: float) -> int:
+        """Pick the nearest visible point in direction ``(dx, dy)`` (map axes, y up) from the picked one.
+
+        With nothing picked (or the picked point hidden), picks the point nearest the middle
+        of the view. Emits ``clicked`` and ``hovered`` for it, scrolls it into view and returns
+        its row (-1 when there is no visible point; nothing changes then).
+        """
+        start = self.selected_row if 0 <= self.selected_row < len(self.points) else -1
+        if start >= 0 and not self.points.visible[start]:
+            start = -1
+        if start < 0:
+            row = self.points.nearest(*self.center, np.inf)
+        else:
+            row = self.points.step(start, dx, dy)
+        if row < 0:
+            return -1
+        self.selected_row = row
+        x, y = self.to_screen(self.points.xy[row])
+        margin = 2 * MARKER_PX
+        if not (margin <= x <= self.width() - margin and margin <= y <= self.height() - margin):
+            self._auto_fit = False
+            self.center = self.points.xy[row].copy()
+            x, y = self.to_screen(self.points.xy[row])
+        self.hover_row = row
+        self.clicked.emit(int(self.points.ids[row]))
+        self.hovered.emit(row, QPointF(x, y))
+        self.update()
+        return row
+
+    def focusInEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().focusOutEvent(event)
+        self.update()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self._auto_fit:

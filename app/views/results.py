@@ -129,6 +129,9 @@ class ResultsView(QWidget):
         self.list.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
         self.list.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.setMouseTracking(True)
+        self.list.setAccessibleName("Results")
+        self.list.setToolTip("The query, then the shapes most similar to it. Click: show it in the side panels · "
+                             "double-click or Enter: query with it")
         self.delegate = ResultCardDelegate(thumb_size, self.list)
         self.list.setItemDelegate(self.delegate)
         cell = self.delegate.sizeHint(None, QModelIndex()) + QSize(4, 4)

@@ -75,9 +75,12 @@ class ShapeView(QWidget):
         self.status.setStyleSheet("color: #9aa4b2; padding: 2px;")
         self.overlay = QCheckBox("Overlay", objectName="shapeOverlay")
         self.overlay.setToolTip("Draw the result over the query instead of beside it")
+        self.overlay.setAccessibleName("Overlay the result on its query")
         self.overlay.setStyleSheet(CHECKBOX_QSS)
         self.overlay.toggled.connect(self._redraw)
         reset = QPushButton("Reset view", objectName="shapeReset")
+        reset.setToolTip("Look at the shape from the starting direction again")
+        reset.setAccessibleName("Reset the 3D view")
         reset.clicked.connect(self.reset_camera)
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
@@ -102,6 +105,8 @@ class ShapeView(QWidget):
 
             self.plotter = QtInteractor(self, auto_update=False)
             self.plotter.set_background("#15181d")
+            self.plotter.setAccessibleName("3D view of the selected shape")
+            self.plotter.setToolTip("Drag to rotate, Shift+drag to pan, wheel to zoom")
         except Exception as exc:  # noqa: BLE001 - any VTK / GL start-up failure means: no 3D here
             self.plotter = None
             return f"VTK could not start ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"

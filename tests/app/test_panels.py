@@ -143,7 +143,8 @@ def test_click_selects_and_double_click_asks_for_a_query(qtbot, map_view):
 
 def test_unticking_an_architecture_hides_its_points(qtbot, map_view):
     mlp = [i for i in LONERS if ARCHS[i % 4] == "mlp"][0]
-    map_view.arch_boxes["mlp"].click()
+    map_view.arch_boxes["mlp"].trigger()  # an entry of the "Architectures" menu
+    assert map_view.arch_button.text() == "Architectures: 3 of 4"
     visible = set(map_view.visible_ids())
     assert len(visible) == N - N // 4 and not any(ARCHS[i % 4] == "mlp" for i in visible)
     assert "7,500 of 10,000" in map_view.count.text()
@@ -154,6 +155,32 @@ def test_unticking_an_architecture_hides_its_points(qtbot, map_view):
     with qtbot.waitSignal(map_view.selected, timeout=2000) as clicked:
         qtbot.mouseClick(map_view.canvas, Qt.LeftButton, pos=canvas_pos(map_view, mlp))
     assert clicked.args == [mlp]
+
+
+def test_arrow_keys_move_between_points_and_enter_queries(qtbot, map_view):
+    canvas = map_view.canvas
+    canvas.setFocus()
+    with qtbot.waitSignal(map_view.selected, timeout=2000) as first:
+        qtbot.keyClick(canvas, Qt.Key_Right)  # nothing picked yet: the point nearest the middle
+    middle = canvas.points.nearest(*canvas.center, np.inf)
+    assert first.args == [int(canvas.points.ids[middle])] and not map_view.card.isHidden()
+    with qtbot.waitSignal(map_view.selected, timeout=2000):
+        qtbot.mouseClick(canvas, Qt.LeftButton, pos=canvas_pos(map_view, LONERS[3]))
+    for expected in (LONERS[4], LONERS[5]):  # the isolated row at y = -60, 12 units apart
+        with qtbot.waitSignal(map_view.selected, timeout=2000) as step:
+            qtbot.keyClick(canvas, Qt.Key_Right)
+        assert step.args == [expected]
+    with qtbot.waitSignal(map_view.selected, timeout=2000) as back:
+        qtbot.keyClick(canvas, Qt.Key_Left)
+    assert back.args == [LONERS[4]]
+    with qtbot.waitSignal(map_view.query_requested, timeout=2000) as query:
+        qtbot.keyClick(canvas, Qt.Key_Return)
+    assert query.args == [LONERS[4]]
+    scale = canvas.scale
+    qtbot.keyClick(canvas, Qt.Key_Plus)
+    assert canvas.scale == pytest.approx(scale * 1.25)
+    qtbot.keyClick(canvas, Qt.Key_0)
+    assert canvas.scale == pytest.approx(scale)
 
 
 def _pixel(view: EmbeddingMapView, pos: QPoint) -> QColor:
