@@ -78,10 +78,13 @@ def show_shortcuts(window) -> None:
 def show_about(window) -> None:
     from PySide6.QtWidgets import QMessageBox
 
+    from .messages import ACCEPTED, SIMILARITY_HELP
+
     QMessageBox.about(window, "About INRet Browser",
                       "<b>INRet Browser</b><p>Find similar 3D shapes in a store of implicit neural "
                       "representations (INRs) of any architecture and implicit function (SDF, UDF, Occ): every "
                       "INR is embedded in one shared space and compared there.</p>"
+                      f"<p>{SIMILARITY_HELP}</p><p>To query with a file, drop {ACCEPTED} on the window.</p>"
                       "<p>Help ▸ Keyboard Shortcuts (F1) lists the keys.</p>")
 
 

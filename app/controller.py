@@ -16,10 +16,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from inret_engine.store import InrRecord, ShapeINR, Store
+from inret_engine.data.geometry import ShapeLoadError
+from inret_engine.store import InrFileError, InrRecord, ShapeINR, Store
 
 from .encoder_set import NO_ENCODER, EncoderSet, no_encoder_advice
 from .jobs import OnTheFly, TrainChoice, droppable, query_inr_from_file, render_png, train_encoders
+from .messages import file_problem_message, refused_file_message
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome, QuerySubject, elapsed_ms, export_results, run_query
 from .thumbnails import THUMBNAIL_SIZE
 from .workers import GeneratorWorker, JobRunner
@@ -153,8 +155,8 @@ class QueryController(QObject):
     def query_file(self, path: Path) -> None:
         """Query with a dropped ``.inr``, mesh or point-cloud file (distilled or fitted first)."""
         path = Path(path)
-        if not droppable(path):
-            self.error.emit(f"{path.name}: not an INR, mesh or point-cloud file")
+        if not droppable(path) or path.is_dir():
+            self.error.emit(refused_file_message(path))
             return
         if self.store is None:
             self.error.emit("Open a store first: a query needs shapes to compare with.")
@@ -180,7 +182,12 @@ class QueryController(QObject):
             raise ValueError("the encoders are not loaded (embedding was cancelled or failed): reload the store (F5)")
         if not encoders:
             raise ValueError(NO_ENCODER)
-        return (yield from query_inr_from_file(path, encoders, self.on_the_fly))
+        try:
+            return (yield from query_inr_from_file(path, encoders, self.on_the_fly))
+        except InrFileError as exc:  # what the user can fix gets words; anything else is a bug and shows as one
+            raise ValueError(file_problem_message(path, exc.problem)) from exc
+        except (ShapeLoadError, OSError) as exc:
+            raise ValueError(file_problem_message(path, str(exc))) from exc
 
     def _ask(self, subject: QuerySubject, requested: float) -> None:
         self.subject = subject

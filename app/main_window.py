@@ -241,6 +241,7 @@ class MainWindow(QMainWindow):
                                 "index, in milliseconds")
 
     def show_error(self, message: str) -> None:
+        """A dialog with the message's first paragraph (what follows, e.g. a traceback, is for logs)."""
         QMessageBox.critical(self, "INRet Browser", message.split("\n\n")[0])
 
     # --- drag and drop -------------------------------------------------------------------
@@ -249,7 +250,8 @@ class MainWindow(QMainWindow):
         return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if any(droppable(p) for p in self._dropped_files(event.mimeData())):
+        # any local file: one that cannot be a query is refused on drop, with a message saying why
+        if self._dropped_files(event.mimeData()):
             event.acceptProposedAction()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -260,9 +262,17 @@ class MainWindow(QMainWindow):
         if not files:
             return
         event.acceptProposedAction()
-        self.controller.query_file(files[0])
+        usable = [f for f in files if droppable(f) and not f.is_dir()]
+        if not usable:
+            self.controller.query_file(files[0])  # says why it cannot be used
+            if len(files) > 1:
+                self.statusBar().showMessage(f"None of the {len(files)} dropped files can be a query", 8000)
+            return
+        self.controller.query_file(usable[0])
         if len(files) > 1:
-            self.statusBar().showMessage(f"Querying with {files[0].name}; one file at a time", 8000)
+            others = ", ".join(f.name for f in files if f != usable[0])
+            self.statusBar().showMessage(f"Querying with {usable[0].name}; one file at a time ({others} left out)",
+                                         8000)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.runner.cancel()

@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage, QPixmap
 from inret_engine.retrieval import Hit
 from inret_engine.store import InrRecord
 
+from ..messages import similarity_text, similarity_tooltip
 from ..query import QueryOutcome, QuerySubject
 from .gallery_model import RecordRole, ThumbnailStateRole, placeholder_pixmap, tooltip
 
@@ -145,7 +146,7 @@ class ResultsModel(QAbstractListModel):
         item = self.item(row)
         hit = self._hits[row - 1] if row else None
         if role == Qt.DisplayRole:
-            score = "query" if hit is None else f"#{row} {hit.score:.3f}"
+            score = "query" if hit is None else f"#{row} {similarity_text(hit.score)} similar"
             return f"{item.name}\n{score} · {item.category} · {item.function.upper()} · {item.arch}"
         if role == Qt.DecorationRole:
             return self._decoration(row)
@@ -167,8 +168,8 @@ class ResultsModel(QAbstractListModel):
 
     def _tooltip(self, item, hit: Hit | None) -> str:
         if hit is not None:
-            return f"#{self.index_of(hit)} · cosine {hit.score:.4f}<br>" + tooltip(hit.record,
-                                                                                   self._failed.get(hit.record.id))
+            return (f"#{self.index_of(hit)} · {similarity_tooltip(hit.score)}<br>"
+                    + tooltip(hit.record, self._failed.get(hit.record.id)))
         if item.record is not None:
             return "<b>Query</b><br>" + tooltip(item.record)
         return f"<b>Query</b> {item.name}<br>{item.arch} · {item.function.upper()}<br>from {item.source}"

@@ -2,7 +2,8 @@
 
 Each card shows a thumbnail rendered from the INR (through a
 :class:`~app.thumbnails.ThumbnailLoader` of its own, so results never wait behind gallery
-thumbnails), the name, the cosine similarity, the category with a clear mark where it is
+thumbnails), the name, the similarity (the cosine of the embeddings as a percentage, with
+a legend beside the header), the category with a clear mark where it is
 the query's, the implicit function (a badge) and the architecture. Text appears as soon
 as a query is answered; thumbnails stream in after.
 """
@@ -13,8 +14,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QListView, QVBoxLayout, QWidget
 
+from ..messages import SIMILARITY_HELP, similarity_text
 from ..models.results_model import IsQueryRole, ItemRole, MatchRole, ResultsModel, ScoreRole
 from ..query import RETRIEVE_MODES, QueryOutcome, QuerySubject
 from ..thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
@@ -22,6 +24,9 @@ from .gallery import ARCH_NAMES, CARD, CardDelegate
 
 COLORS = {"query": "#d9a441", "match": "#6cc788", "miss": "#d98579", "score": "#9cc3f0"}
 
+
+SIMILARITY_LEGEND = "<span style='color:#7d8796'>% = similarity (cosine of the embeddings)</span>"
+"""The short legend beside the results header; its tooltip is :data:`~app.messages.SIMILARITY_HELP`."""
 
 HOW_TO_QUERY = ("Double-click a shape in the gallery or on the map, or drop an .inr, mesh or point-cloud file "
                 "on the window, to find similar shapes.")
@@ -77,7 +82,7 @@ class ResultCardDelegate(CardDelegate):
         if score is None:
             x = self._draw(p, "query  ", line, x, COLORS["query"])
         else:
-            x = self._draw(p, f"{score:.3f}  ", line, x, COLORS["score"])
+            x = self._draw(p, f"{similarity_text(score)}  ", line, x, COLORS["score"])
             if match is not None:
                 mark_colour = COLORS["match" if match else "miss"]
                 x = self._draw(p, "✓ " if match else "✗ ", line, x, mark_colour)
@@ -117,8 +122,12 @@ class ResultsView(QWidget):
         self.loader.failed.connect(self.model.set_thumbnail_failed)
         self.loader.dropped.connect(self.model.forget_requests)
 
-        self.header = QLabel("Results", objectName="resultsHeader")
+        self.header = QLabel("Results", objectName="resultsHeader", wordWrap=True)  # wraps, never holds the window wide
         self.header.setTextFormat(Qt.RichText)
+        self.legend = QLabel(SIMILARITY_LEGEND, objectName="resultsLegend", textFormat=Qt.RichText)
+        self.legend.setToolTip(SIMILARITY_HELP)
+        self.legend.setAccessibleName("How similarity is scored")
+        self.legend.setAccessibleDescription(SIMILARITY_HELP)
         self.list = QListView(objectName="results")
         self.list.setViewMode(QListView.IconMode)
         self.list.setFlow(QListView.LeftToRight)
@@ -149,7 +158,10 @@ class ResultsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.header)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.legend)
+        layout.addLayout(top)
         layout.addWidget(self.list)
         self.set_notice("")
 

@@ -228,6 +228,37 @@ def test_a_bad_file_shows_an_error_dialog_and_the_app_carries_on(qtbot, window, 
     assert len(errors) == 1
 
 
+@pytest.mark.parametrize("name, says", [("report.docx", "it is a document, not a 3D shape"),
+                                        ("bracket.stp", "export it from your CAD program as a mesh")])
+def test_a_dropped_file_of_another_type_is_refused_with_a_message(qtbot, window, errors, tmp_path, name, says):
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04 not a shape")
+    with qtbot.assertNotEmitted(window.runner.started):
+        drop(window, path)
+    assert len(errors) == 1 and errors[0].startswith(f"{name} cannot be used as a query:") and says in errors[0]
+    assert ".inr" in errors[0] and ".obj" in errors[0]
+
+
+def test_an_inr_with_a_corrupt_header_gets_a_plain_message(qtbot, window, errors, tmp_path):
+    bad = tmp_path / "chair.inr"
+    bad.write_bytes((7837008598389945438).to_bytes(8, "little") + b"{}" * 100)
+    drop(window, bad)
+    qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
+    assert errors[0].startswith("chair.inr could not be read: the file is damaged or is not an INR file.")
+    assert "What to do:" in errors[0] and "7837008598389945438" not in errors[0]
+
+
+def test_scores_read_as_percentages_with_a_legend(qtbot, window):
+    with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as blocker:
+        window.controller.query_record(window.store.records()[2])
+    hit = blocker.args[0].hits[0]
+    model = window.results.model
+    assert f"{round(hit.score * 100)}% similar" in model.index(1).data(Qt.DisplayRole).replace("−", "-")
+    assert f"cosine {hit.score:.4f}" in model.index(1).data(Qt.ToolTipRole)
+    assert "cosine similarity" in window.results.legend.toolTip() and "%" in window.results.legend.text()
+    assert window.minimumSizeHint().width() <= 1024  # the header and its legend wrap rather than widen the window
+
+
 def test_export_writes_the_hits_as_csv_and_json(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as blocker:
         window.controller.query_record(window.store.records()[2])
