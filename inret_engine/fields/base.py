@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -21,11 +22,33 @@ from torch import nn
 CORNER_OFFSETS = torch.tensor([[dx, dy, dz] for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)])
 
 
+Limits = dict[str, tuple[float, float]]
+MAX_TUPLE_ITEMS = 8
+"""Most items a tuple-valued config field (e.g. triplane levels) may hold."""
+
+
 @dataclasses.dataclass(frozen=True)
 class FieldConfig:
-    """Base of every architecture config: a frozen dataclass that round-trips through JSON."""
+    """Base of every architecture config: a frozen dataclass that round-trips through JSON.
+
+    Every value is checked when a config is made (so also when one is read from a file):
+    its type must be that of the field's default (an int field takes no bool or float) and
+    it must lie in the class's ``LIMITS``, bounds wide enough for every published INR of
+    the kind and narrow enough that nothing built from a config costs more than its file
+    has paid for.
+    """
 
     kind: ClassVar[str] = ""
+    LIMITS: ClassVar[Limits] = {}
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = _checked_value(self.kind, f.name, getattr(self, f.name), f.default, self.LIMITS.get(f.name))
+            object.__setattr__(self, f.name, value)
+        self.check()
+
+    def check(self) -> None:
+        """Checks between fields (e.g. ``min_res <= max_res``); raises ``ValueError``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **dataclasses.asdict(self)}
@@ -63,6 +86,8 @@ class GridConfig(FieldConfig):
     the detail, the decoder only reads it out.
     """
 
+    LIMITS: ClassVar[Limits] = {"hidden_dim": (1, 1024), "hidden_layers": (0, 16)}
+
     hidden_dim: int = 64
     hidden_layers: int = 1
     concat_coords: bool = True
@@ -74,6 +99,31 @@ class GridConfig(FieldConfig):
     def decoder_dims(self) -> list[int]:
         in_dim = self.feature_out_dim + (3 if self.concat_coords else 0)
         return [in_dim] + [self.hidden_dim] * self.hidden_layers + [1]
+
+
+def _checked_value(kind: str, name: str, value: object, default: object,
+                   limits: tuple[float, float] | None) -> object:
+    """``value`` for config field ``name`` after its type and range checks (ints given for a
+    float field become floats; lists for a tuple field become tuples)."""
+    where = f"{kind} config value {name}={value!r}"
+    if isinstance(default, tuple):
+        if not isinstance(value, (tuple, list)) or not 1 <= len(value) <= MAX_TUPLE_ITEMS:
+            raise ValueError(f"{where} must be a list of 1 to {MAX_TUPLE_ITEMS} integers")
+        return tuple(_checked_value(kind, name, v, default[0], limits) for v in value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false")
+        return value
+    if isinstance(default, int):
+        if type(value) is not int:
+            raise ValueError(f"{where} must be an integer")
+    elif isinstance(default, float):
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise ValueError(f"{where} must be a finite number")
+        value = float(value)
+    if limits is not None and not limits[0] <= value <= limits[1]:
+        raise ValueError(f"{where} is outside [{limits[0]:g}, {limits[1]:g}]")
+    return value
 
 
 class FeatureGrid(nn.Module, ABC):

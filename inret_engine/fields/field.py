@@ -28,6 +28,9 @@ from .triplane import Triplane, TriplaneConfig
 
 GRID_CLASSES: dict[type, type] = {HashGridConfig: HashGrid, OctreeConfig: Octree, TriplaneConfig: Triplane}
 GRID_FEATURE_STD = 0.01
+MAX_OUTPUT_BOUND = 1e30
+"""Largest bound on any activation (see :func:`output_bound`) an INR may have: float32
+overflows at 3.4e38, so below this nothing it computes can become Inf or NaN."""
 
 
 def feature_generators(seed: int, keys: Sequence[str]) -> list[torch.Generator]:
@@ -130,3 +133,34 @@ def check_inr_tensors(config: FieldConfig, tensors: dict[str, torch.Tensor]) -> 
         extra += [k for k in tensors if k.startswith("grid.")]
     if extra:
         raise ValueError(f"unexpected tensor {extra[0]!r} for a {config.kind} INR")
+    if (bound := output_bound(config, tensors)) > MAX_OUTPUT_BOUND:
+        raise ValueError(f"weights so large that the INR's values can overflow (bound {bound:.3g}); "
+                         "the file is damaged or was not written by a fit")
+
+
+def output_bound(config: FieldConfig, tensors: dict[str, torch.Tensor]) -> float:
+    """An upper bound on the magnitude of every activation of an INR, at any point.
+
+    Grid features enter the decoder as concatenations or sums of table rows, so the input
+    is bounded by the largest grid value times the number of grid tensors (plus 1 for the
+    coordinates); each layer ``x -> W x + b`` grows a bound ``B`` to
+    ``max_row_sum(|W|) B + max|b|``; ReLU keeps it and a sine resets it to 1 (its argument,
+    ``omega0`` times the pre-activation, is bounded too). Computed in float64 from tensors
+    already checked to fit ``config``; cost linear in the MLP's size.
+    """
+    grid = [t for name, t in tensors.items() if name.startswith("grid.") and t.is_floating_point()]
+    bound = 1.0 + sum(float(t.abs().max()) if t.numel() else 0.0 for t in grid)
+    sine = isinstance(config, MLPConfig)
+    worst = bound
+    k = 0
+    while f"mlp.{k}.weight" in tensors:
+        w, b = tensors[f"mlp.{k}.weight"].double(), tensors[f"mlp.{k}.bias"].double()
+        row_sum = float(w.abs().sum(1).max()) if w.numel() else 0.0
+        bound = row_sum * bound + (float(b.abs().max()) if b.numel() else 0.0)
+        if sine:
+            worst = max(worst, config.omega0 * bound)
+            if f"mlp.{k + 1}.weight" in tensors:
+                bound = 1.0
+        worst = max(worst, bound)
+        k += 1
+    return worst

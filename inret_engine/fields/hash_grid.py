@@ -26,11 +26,18 @@ class HashGridConfig(GridConfig):
     """Instant-NGP-like hash grid: paper defaults (4 levels, 16 -> 512, 2 features, 2^14 table)."""
 
     kind = "hash"
+    LIMITS = {**GridConfig.LIMITS, "levels": (1, 32), "feature_dim": (1, 64), "min_res": (1, 1 << 14),
+              "max_res": (1, 1 << 14), "log2_table": (1, 26)}
+
     levels: int = 4
     feature_dim: int = 2
     min_res: int = 16
     max_res: int = 512
     log2_table: int = 14
+
+    def check(self) -> None:
+        if self.max_res < self.min_res:
+            raise ValueError(f"hash config max_res={self.max_res} is below min_res={self.min_res}")
 
     @property
     def feature_out_dim(self) -> int:

@@ -12,6 +12,8 @@ class MLPConfig(FieldConfig):
     """A SIREN mapping xyz to one value; the CPU default is smaller than the paper's."""
 
     kind = "mlp"
+    LIMITS = {"hidden_dim": (1, 2048), "hidden_layers": (0, 16), "omega0": (1e-3, 1e3)}
+
     hidden_dim: int = 128
     hidden_layers: int = 4
     omega0: float = 30.0

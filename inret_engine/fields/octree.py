@@ -30,10 +30,19 @@ class OctreeConfig(GridConfig):
     """NGLOD-like octree: features from ``base_level`` to ``max_level`` (paper: 2..6, dim 8)."""
 
     kind = "octree"
+    # Levels above 7 would need dense per-level masks and lattices of 128^3+ cells whatever
+    # the file holds; NGLOD itself stops at 6.
+    LIMITS = {**GridConfig.LIMITS, "feature_dim": (1, 32), "base_level": (0, 7), "max_level": (0, 7),
+              "dilation": (0, 4)}
+
     feature_dim: int = 8
     base_level: int = 2
     max_level: int = 5
     dilation: int = 1
+
+    def check(self) -> None:
+        if self.max_level < self.base_level:
+            raise ValueError(f"octree config max_level={self.max_level} is below base_level={self.base_level}")
 
     @property
     def feature_out_dim(self) -> int:

@@ -23,6 +23,8 @@ class TriplaneConfig(GridConfig):
     """EG3D-like triplane; ``resolutions`` lists the texels per side of each level."""
 
     kind = "triplane"
+    LIMITS = {**GridConfig.LIMITS, "feature_dim": (1, 64), "resolutions": (2, 2048)}
+
     feature_dim: int = 8
     resolutions: tuple[int, ...] = (128,)
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import stat
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,7 +37,8 @@ import torch
 from inret_engine.store.atomic import atomic_write_bytes
 
 __all__ = ["ALLOWED_DTYPES", "FORMAT", "MAX_FILE_BYTES", "MAX_HEADER_BYTES", "VERSION", "InrFile",
-           "InrFileError", "decode_inr", "encode_inr", "file_sha256", "read_inr", "write_inr"]
+           "InrFileError", "decode_inr", "encode_inr", "file_sha256", "read_inr", "read_regular_file",
+           "write_inr"]
 
 FORMAT = "inret-inr"
 VERSION = 1
@@ -208,17 +211,49 @@ def read_inr(path: Path, *, validate: Validator | None = None) -> InrFile:
             corrupted, wrong format or version, disallowed dtype, NaN/Inf, or ``validate``.
     """
     path = Path(path)
-    if path.is_dir():
-        raise InrFileError(path, "is a directory, not an INR file")
     try:
-        if (size := path.stat().st_size) > MAX_FILE_BYTES:
-            raise InrFileError(path, f"file too large ({size} bytes, limit {MAX_FILE_BYTES})")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InrFileError(path, "file not found") from None
-    except OSError as e:
-        raise InrFileError(path, f"cannot read file ({e.strerror or e})") from None
+        data = read_regular_file(path, limit=MAX_FILE_BYTES)
+    except ValueError as e:
+        raise InrFileError(path, str(e)) from None
     return decode_inr(data, name=str(path), validate=validate)
+
+
+def read_regular_file(path: Path, *, limit: int) -> bytes:
+    """The content of a regular file of at most ``limit`` bytes, read without blocking.
+
+    Devices (a link to ``/dev/zero``), pipes and sockets are refused before a byte is
+    read, and never more than ``limit + 1`` bytes are read, so no file can stall the
+    reader or make it allocate more than the limit.
+
+    Raises:
+        ValueError: The problem, without the file name (missing, a directory, not a
+            regular file, too large, unreadable).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ValueError("file not found") from None
+    except IsADirectoryError:
+        raise ValueError("is a directory, not a file") from None
+    except OSError as e:
+        raise ValueError(f"cannot read file ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ValueError("is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("is not a regular file (a device, pipe or socket); only files are read")
+        if st.st_size > limit:
+            raise ValueError(f"file too large ({st.st_size} bytes, limit {limit})")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise ValueError(f"cannot read file ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ValueError(f"file too large (over the {limit}-byte limit)")
+    return data
 
 
 def decode_inr(data: bytes, *, name: str = "<bytes>", validate: Validator | None = None) -> InrFile:
@@ -278,10 +313,18 @@ def _no_constant(token: str) -> None:
     raise ValueError(f"non-finite number {token}")
 
 
+def _finite_float(token: str) -> float:
+    """``json.loads`` hook that refuses numbers beyond float range (``1e400`` would be Inf)."""
+    if not math.isfinite(value := float(token)):
+        raise ValueError(f"number {token[:20]} is out of range")
+    return value
+
+
 def _loads(text: str) -> object:
-    """``json.loads`` refusing duplicate keys and NaN/Infinity; any failure is ValueError."""
+    """``json.loads`` refusing duplicate keys and non-finite numbers; any failure is ValueError."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
+                          parse_float=_finite_float)
     except RecursionError:
         raise ValueError("nested too deeply") from None
 
@@ -297,6 +340,9 @@ def _parse_container(data: bytes) -> dict[str, str]:
         raise _Bad(f"truncated file ({size} bytes, fewer than the 8-byte length field)")
     _sniff(data)
     header_len = struct.unpack("<Q", data[:8])[0]
+    if (header_len > MAX_HEADER_BYTES or 8 + header_len > size) and size > 8 and data[8:9] != b"{":
+        raise _Bad("not an INR file (it does not start with a safetensors header: is it a mesh, "
+                   "an image or a file of another program?)")
     if header_len > MAX_HEADER_BYTES:
         raise _Bad(f"oversize header ({header_len} bytes, limit {MAX_HEADER_BYTES})")
     if 8 + header_len > size:
@@ -342,7 +388,7 @@ def _check_layout(entries: dict, *, data_len: int) -> None:
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise _Bad(f"corrupted header (entry for tensor {name!r} is malformed)")
         code = entry["dtype"]
-        if code not in _CODES:
+        if not isinstance(code, str) or code not in _CODES:
             allowed = ", ".join(_CODES)
             raise _Bad(f"tensor {name!r} has dtype {code!r}, which is not allowed ({allowed})")
         shape, offsets = entry["shape"], entry["data_offsets"]
