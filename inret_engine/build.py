@@ -116,6 +116,31 @@ def _demo_sources(splits, categories, per_category) -> list[SourceShape]:
     return out
 
 
+def source_geometry(shape: ShapeRecord) -> ShapeGeometry:
+    """A stored shape read again from its source (a file, or ``demo:NAME``), placed by the
+    normalisation the catalog recorded for it, so new samples line up with its INRs."""
+    if shape.source.startswith("demo:"):
+        category, index = shape.category, int(shape.source.rsplit("_", 1)[1])
+        raw = _demo_geometry(category, index)
+    else:
+        raw = load_shape(shape.source)
+    norm = Normalization.from_dict(shape.normalization)
+    return ShapeGeometry(vertices=norm.apply(raw.vertices), faces=raw.faces, normalization=norm)
+
+
+def fit_shapes(store: Store, config: FieldConfig, function: ImplicitFunction, shapes: list[ShapeRecord],
+               options: BuildOptions) -> Iterator[BuildEvent]:
+    """Fits and stores INRs of one config and function for ``shapes`` (their ground truth is
+    in the store), ``options.batch`` at a time; yields ``fitting`` progress."""
+    done = 0
+    for i in range(0, len(shapes), options.batch):
+        batch = shapes[i:i + options.batch]
+        for event in _fit_batch(store, config, function, batch, options):
+            if event.field is not None:
+                done += len(batch)
+                yield BuildEvent("fitting", done, len(shapes), f"{config.kind} {function.value}")
+
+
 def _demo_geometry(category: str, index: int) -> ShapeGeometry:
     mesh = demo_mesh(category, index)
     return ShapeGeometry(vertices=np.asarray(mesh.vertices, dtype=np.float64),
@@ -130,6 +155,7 @@ def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOpti
     yield from _sample_shapes(store, sources, options, summary)
     shapes = [store.catalog.shape(s.shape_id) for s in sources]
     shapes = [s for s in shapes if s is not None]
+    yield from _retire_damaged(store, shapes, options)
     jobs = _pending_jobs(store, shapes, options, summary)
     total = sum(len(batch) for _, _, batch in jobs)
     done = 0
@@ -150,7 +176,15 @@ def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOpti
 
 
 def _sample_shapes(store: Store, sources, options, summary) -> Iterator[BuildEvent]:
-    todo = [s for s in sources if store.catalog.shape(s.shape_id) is None]
+    """Samples every source without ground truth, and again any whose file was lost or damaged."""
+    todo = []
+    for src in sources:
+        rec = store.catalog.shape(src.shape_id)
+        problem = store.shape_problem(rec) if rec is not None else None
+        if problem:
+            yield BuildEvent("repair", 0, 0, f"{src.name}: {problem}; sampling it again")
+        if rec is None or problem:
+            todo.append(src)
     yield BuildEvent("sampling", 0, len(todo))
     for k, src in enumerate(todo, 1):
         try:
@@ -160,10 +194,25 @@ def _sample_shapes(store: Store, sources, options, summary) -> Iterator[BuildEve
             store.catalog.add_skipped(src.source, str(exc))
             yield BuildEvent("skip", k, len(todo), f"{src.source}: {exc}")
             continue
-        store.add_shape(shape_id=src.shape_id, name=src.name, category=src.category, split=src.split,
-                        source=src.source, gt=gt, normalization=geom.normalization.to_dict(),
-                        is_point_cloud=geom.is_point_cloud)
+        if store.catalog.shape(src.shape_id) is not None:
+            store.replace_ground_truth(src.shape_id, gt)
+        else:
+            store.add_shape(shape_id=src.shape_id, name=src.name, category=src.category, split=src.split,
+                            source=src.source, gt=gt, normalization=geom.normalization.to_dict(),
+                            is_point_cloud=geom.is_point_cloud)
         yield BuildEvent("sampling", k, len(todo), src.name)
+
+
+def _retire_damaged(store: Store, shapes: list[ShapeRecord], options: BuildOptions) -> Iterator[BuildEvent]:
+    """Moves aside (to ``lost+found/``) every INR of the build whose file is not the one its
+    row recorded, so it is fitted again; yields a ``repair`` note for each."""
+    wanted = {(c.config_id, f.value) for c in options.field_configs() for f in options.functions}
+    ids = {s.shape_id for s in shapes}
+    for rec in store.records():
+        if rec.shape_id in ids and (rec.config_id, rec.function) in wanted:
+            if problem := store.inr_problem(rec, decode=False):
+                store.retire_inr(rec)
+                yield BuildEvent("repair", 0, 0, f"{rec.file}: {problem}; fitting it again")
 
 
 def _pending_jobs(store: Store, shapes: list[ShapeRecord], options: BuildOptions, summary: BuildSummary):

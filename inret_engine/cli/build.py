@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     bars: dict[str, tqdm] = {}
     with Store.create(args.out) as store:
         for event in build_store(store, sources, options, summary):
-            if event.stage == "skip":
-                tqdm.write(f"skipped {event.message}", file=sys.stderr)
+            if event.stage in ("skip", "repair"):
+                tqdm.write(f"{'skipped' if event.stage == 'skip' else 'repairing'} {event.message}", file=sys.stderr)
             if args.quiet or event.stage not in ("sampling", "fitting"):
                 continue
             bar = bars.get(event.stage)

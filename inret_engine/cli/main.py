@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, benchmark, build, distill, info, pretrain, render, retrieval
+from . import bench, benchmark, build, check, distill, info, pretrain, render, retrieval
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -13,6 +13,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build.add_parser(sub)
     info.add_parser(sub)
+    check.add_parser(sub)
     bench.add_parser(sub)
     render.add_parser(sub)
     retrieval.add_parsers(sub)

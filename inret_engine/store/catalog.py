@@ -115,6 +115,10 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
+    def integrity(self) -> str:
+        """SQLite's own consistency check of the file: ``"ok"`` or the problems it lists."""
+        return "; ".join(row[0] for row in self.db.execute("PRAGMA quick_check"))
+
     def transaction(self):
         return _Transaction(self.db)
 
@@ -133,6 +137,12 @@ class Catalog:
 
     def shapes(self) -> list[ShapeRecord]:
         return [_shape(r) for r in self.db.execute("SELECT * FROM shapes ORDER BY shape_id")]
+
+    def set_ground_truth(self, shape_id: str, gt_file: str, gt_sha256: str) -> None:
+        """Point a shape's row at a new ground-truth file (its INR rows stay)."""
+        with self.transaction():
+            self.db.execute("UPDATE shapes SET gt_file=?, gt_sha256=? WHERE shape_id=?",
+                            (gt_file, gt_sha256, shape_id))
 
     def remove_shape(self, shape_id: str) -> None:
         with self.transaction():

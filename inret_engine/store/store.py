@@ -23,6 +23,7 @@ import io
 import os
 import re
 import sqlite3
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import numpy as np
 from ..data.sampling import GroundTruth
 from .atomic import atomic_write_bytes, remove_stale_temps
 from .catalog import Catalog, InrRecord, ShapeRecord
+from .inr_file import MAX_FILE_BYTES, InrFileError, read_regular_file
 from .shape_inr import ShapeINR, load_shape_inr, save_shape_inr
 
 CATALOG = "catalog.sqlite"
@@ -43,6 +45,8 @@ class StoreError(ValueError):
 STORE_FOLDERS = ("inrs", "shapes", "cache")
 INR_FILE = re.compile(r"inrs/[A-Za-z0-9_-][A-Za-z0-9._-]*\.inr")
 """What a row's ``file`` may be: a plain name in ``inrs/``."""
+GT_FILE = re.compile(r"shapes/[A-Za-z0-9_-][A-Za-z0-9._-]*\.npz")
+"""What a shape row's ``gt_file`` may be: a plain name in ``shapes/``."""
 SHA256 = re.compile(r"[0-9a-f]{64}")
 LOCK = ".lock"
 LOST_AND_FOUND = "lost+found"
@@ -189,9 +193,7 @@ class Store:
     def add_shape(self, *, shape_id: str, name: str, category: str, split: str, source: str,
                   gt: GroundTruth, normalization: dict, is_point_cloud: bool) -> ShapeRecord:
         """Save a shape's ground truth (atomically), then its catalog row."""
-        buf = io.BytesIO()
-        np.savez(buf, **gt.to_arrays())
-        data = buf.getvalue()
+        data = _npz_bytes(gt)
         rel = f"shapes/{file_key(shape_id)}.npz"
         atomic_write_bytes(self.root / rel, data)
         rec = ShapeRecord(shape_id=shape_id, name=name, category=category, split=split, source=source,
@@ -201,11 +203,77 @@ class Store:
         return rec
 
     def ground_truth(self, shape_id: str) -> GroundTruth:
+        """A shape's ground-truth samples, checked against the catalog's checksum.
+
+        Raises:
+            KeyError: No such shape.
+            StoreError: The file is missing, changed or unreadable (``inret check --repair``
+                or ``inret build-store`` makes it again).
+        """
         rec = self.catalog.shape(shape_id)
         if rec is None:
             raise KeyError(f"no shape {shape_id!r} in {self.root}")
-        with np.load(self.root / rec.gt_file, allow_pickle=False) as data:
-            return GroundTruth.from_arrays({k: data[k] for k in data.files})
+        data = self._ground_truth_bytes(rec)
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                return GroundTruth.from_arrays({k: arrays[k] for k in arrays.files})
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise StoreError(f"{self.root / rec.gt_file}: cannot read ground truth ({exc})") from None
+
+    def _ground_truth_bytes(self, rec: ShapeRecord) -> bytes:
+        data, problem = self._read_ground_truth(rec)
+        if problem:
+            raise StoreError(f"{self.root / rec.gt_file}: {problem}; run `inret check {self.root} --repair` "
+                             "or build the store again to sample it anew")
+        return data
+
+    def _read_ground_truth(self, rec: ShapeRecord) -> tuple[bytes, str | None]:
+        """A shape's ground-truth bytes and what is wrong with them (None when they are the
+        bytes recorded)."""
+        path = self.root / rec.gt_file
+        if not GT_FILE.fullmatch(rec.gt_file) or path.is_symlink():
+            return b"", f"the catalog names {rec.gt_file!r}, not a file of the store's shapes/ folder"
+        if not path.is_file():
+            return b"", "ground-truth file is missing"
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != rec.gt_sha256:
+            return data, "ground-truth file does not match the checksum the store recorded"
+        return data, None
+
+    def replace_ground_truth(self, shape_id: str, gt: GroundTruth) -> None:
+        """Write a shape's ground truth anew (after it was lost or damaged) and record its checksum."""
+        data = _npz_bytes(gt)
+        rel = f"shapes/{file_key(shape_id)}.npz"
+        atomic_write_bytes(self.root / rel, data)
+        self.catalog.set_ground_truth(shape_id, rel, hashlib.sha256(data).hexdigest())
+
+    # --- integrity -----------------------------------------------------------------------
+    def shape_problem(self, rec: ShapeRecord) -> str | None:
+        """What is wrong with a shape's ground-truth file (None when it is the file recorded)."""
+        return self._read_ground_truth(rec)[1]
+
+    def inr_problem(self, rec: InrRecord, *, decode: bool = True) -> str | None:
+        """What is wrong with an INR's file: None when it holds the bytes the catalog recorded
+        (and, with ``decode``, they still pass every check of the current reader)."""
+        try:
+            path = self.path_of(rec)
+            if not decode:
+                data = read_regular_file(path, limit=MAX_FILE_BYTES)
+                return None if hashlib.sha256(data).hexdigest() == rec.sha256 else "content does not match " \
+                    "the checksum the store recorded (changed or damaged since it was written)"
+            load_shape_inr(path, sha256=rec.sha256)
+        except InrFileError as exc:
+            return exc.problem
+        except (StoreError, ValueError) as exc:
+            return str(exc)
+        return None
+
+    def retire_inr(self, rec: InrRecord) -> None:
+        """Remove an INR's row and move its file (if any) to ``lost+found/`` (never deleted)."""
+        path = self.root / rec.file
+        self.catalog.remove_inr(rec.id)
+        if INR_FILE.fullmatch(rec.file) and path.is_file() and not path.is_symlink():
+            self._set_aside(path)
 
     # --- INRs --------------------------------------------------------------------------
     def add_inr(self, inr: ShapeINR, *, shape: ShapeRecord, chamfer: float | None = None,
@@ -223,10 +291,15 @@ class Store:
         return self.catalog.inrs(**filters)
 
     def load(self, record: InrRecord | int) -> ShapeINR:
-        """Load and validate one INR file."""
+        """Load and validate one INR file, refusing one whose bytes are not those the catalog
+        recorded (an ``InrFileError`` naming the file)."""
         if not isinstance(record, InrRecord):
             record = self.catalog.inr(record)
-        return load_shape_inr(self.path_of(record))
+        try:
+            return load_shape_inr(self.path_of(record), sha256=record.sha256)
+        except InrFileError as exc:
+            raise InrFileError(exc.path, f"{exc.problem}; `inret check {self.root} --repair` fits it "
+                                         "again") from None
 
     def path_of(self, record: InrRecord) -> Path:
         """The file of a row, checked to be one of the store's own ``inrs/*.inr`` (a catalog
@@ -288,6 +361,12 @@ def file_key(shape_id: str) -> str:
     """A file-name-safe, collision-free key for a shape id."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", shape_id).strip("._")[:80]
     return f"{safe}-{hashlib.sha256(shape_id.encode()).hexdigest()[:8]}"
+
+
+def _npz_bytes(gt: GroundTruth) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **gt.to_arrays())
+    return buf.getvalue()
 
 
 def _finite_or_none(x: float | None) -> float | None:
