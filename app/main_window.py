@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.setAcceptDrops(True)
         self.store: Store | None = None
+        self._selected_query = None
         self.runner = JobRunner(QThreadPool.globalInstance(), self)
         self.controller = QueryController(self.runner, self)
         self._build_panels()
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.retrieve.currentIndexChanged.connect(lambda _i: c.set_mode(self.retrieve.currentData()))
         self.k_spin.valueChanged.connect(c.set_k)
         c.query_started.connect(self.results.show_query)
+        c.query_started.connect(self._select_query)
         c.results_ready.connect(self.results.show_outcome)
         c.results_ready.connect(self._show_latency)
         c.query_image.connect(self.results.set_query_image)
@@ -215,6 +217,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{item.name} · {item.category} · {item.arch} {item.function.upper()}"
                                          f"{chamfer}")
         self.record_selected.emit(item)
+
+    def _select_query(self, subject) -> None:
+        """A new query becomes the selection, as a click on it would: its cutaways and 3D view show.
+
+        The same query asked again (k or the retrieve mode changed) leaves the user's selection alone.
+        """
+        if subject is self._selected_query:
+            return
+        self._selected_query = subject
+        if subject.record is not None:
+            self.select_id(subject.record.id)
+        else:
+            self._select(subject)
 
     def _query_result(self, item) -> None:
         if isinstance(item, InrRecord):

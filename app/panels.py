@@ -254,9 +254,7 @@ class SidePanels(QSplitter):
 
     def _show_cutaways(self, store, item) -> None:
         record = record_of(item)
-        if record is None:
-            self.cutaways.clear()
-            self.cutaways.message.setText(f"{item.name} is not in the store: cutaways show the store's INRs "
-                                          "(the 3D tab shows it)")
+        if record is None:  # a query from a file: its own INR
+            self.cutaways.show_subject(InrSource(store), item)
             return
         self.cutaways.show_shape(store, record)

@@ -66,13 +66,19 @@ def cut_camera(axis: str):
             "z": Camera(azimuth=28.0, elevation=22.0)}[axis]
 
 
+def _key(record):
+    """Cache key: the catalog id, or the object itself for a query that is not in the store."""
+    return record.id if getattr(record, "id", None) is not None else ("query", id(record))
+
+
 def _baked(store, record, cache: dict, resolution: int):
     from inret_engine.render.bake import bake
 
-    if record.id not in cache:
+    key = _key(record)
+    if key not in cache:
         inr = store.load(record)
-        cache[record.id] = bake(inr.to_field(), inr.function, resolution)
-    return cache[record.id]
+        cache[key] = bake(inr.to_field(), inr.function, resolution)
+    return cache[key]
 
 
 def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: int = 0, size: int = 256,
@@ -80,7 +86,8 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
     """Slices, then cut-open renders, of each INR in ``records`` (``function -> record``).
 
     Args:
-        store: the store the records belong to (only its files are read).
+        store: the store the records belong to (only its files are read), or anything with
+            ``load(record) -> ShapeINR`` (a query that is not in the store).
         records: the INRs to show, e.g. from :func:`siblings`.
         axis, offset: the cut ``axis > offset`` is removed; the slice lies on that plane.
         generation: copied into every :class:`PanelImage`.
@@ -88,11 +95,14 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
         resolution: lattice nodes per axis for baking.
         cache: ``record id -> BakedField``, filled here and reused by later calls.
 
+    Renders use :meth:`Style.on_dark` (a dark neutral background, for the dark browser).
+
     Yields:
         A ``"slice"`` per function first (milliseconds each), then a ``"render"`` per
         function; an ``"error"`` instead for an INR that cannot be loaded or drawn.
     """
     from inret_engine.render.image import Plane, render_inr
+    from inret_engine.render.shading import Style
     from inret_engine.render.slices import field_slice, slice_image
 
     cache = {} if cache is None else cache
@@ -112,8 +122,8 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
             continue
         start = time.perf_counter()
         try:
-            rgb = render_inr(cache[record.id], camera=cut_camera(axis), width=size, height=size,
-                             cutaway=Plane.axis(axis, offset))
+            rgb = render_inr(cache[_key(record)], camera=cut_camera(axis), width=size, height=size,
+                             cutaway=Plane.axis(axis, offset), style=Style.on_dark())
         except Exception as exc:  # noqa: BLE001
             yield PanelImage(generation, function, "error", message=_first_line(exc))
             continue

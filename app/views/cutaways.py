@@ -1,8 +1,11 @@
 """The cutaway panel: a shape's SDF and UDF INRs cut open side by side, with field slices.
 
-For one shape, :class:`CutawayPanel` shows a column per implicit function: the INR
-rendered with the half-space beyond a plane removed (an SDF shows a closed cap, a UDF
-its inner layers), and below it the field on that plane with the surface contour. The
+For one shape, :class:`CutawayPanel` shows a column per implicit function (SDF and UDF,
+and Occ when the selected INR is one or the box is ticked; the selected INR's column is
+marked; a query that is not in the store shows its own INR only): the INR rendered with
+the half-space beyond a plane removed (an SDF shows a closed cap, a UDF its inner layers)
+on a dark neutral background, and below it the field on that plane with the surface
+contour and a colour bar with values. The
 plane is an axis and an offset slider; moving it re-renders in a worker, at most one
 job at a time (a newer plane cancels an older job between images), slices first since
 they take milliseconds, at half size while the slider is held down. Baked lattices are
@@ -19,12 +22,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
 
 from ..models.shape_jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
 from ..workers import GeneratorWorker, render_pool
+from .colour_bar import ColourBarWidget
 from .panel_style import CHECKBOX_QSS
 
-SLICE_LEGEND = {"sdf": "blue inside · orange outside · black: surface",
-                "udf": "dark near the surface · cyan: surface",
-                "occ": "green inside · magenta: surface"}
-LAYOUT_OVERHEAD_PX = 110
+SLICE_LEGEND = {"sdf": "black line: surface", "udf": "cyan: surface (< 0.01)", "occ": "magenta line: surface"}
+"""What the slice's contour means (the colour bar above it says what the colours mean)."""
+LAYOUT_OVERHEAD_PX = 140
 """Height of the controls, message, titles and captions around the images (roughly)."""
 IMAGE_MIN_PX = 72
 """The smallest a render or slice gets (four side by side fit a 1024-px-wide window's side panel)."""
@@ -126,17 +129,23 @@ class CutawayPanel(QWidget):
         self.titles: dict[str, QLabel] = {}
         self.renders: dict[str, ImageLabel] = {}
         self.slices: dict[str, ImageLabel] = {}
+        self.bars: dict[str, ColourBarWidget] = {}
         self.captions: dict[str, QLabel] = {}
+        self.selected: str | None = None
+        """The implicit function of the selected INR: its column always shows, and is marked."""
+        self.only_own = False
+        """Showing a query that is not in the store: its own function's column only."""
         for col, function in enumerate(FUNCTIONS):
             self.titles[function] = QLabel(f"<b>{function.upper()}</b>", alignment=Qt.AlignCenter)
+            self.bars[function] = ColourBarWidget(function)
             self.renders[function] = ImageLabel(size)
             self.renders[function].setAccessibleName(f"{function.upper()} cutaway render")
             self.renders[function].setToolTip(f"The {function.upper()} INR rendered with the part beyond the "
                                               "cutting plane removed")
             self.slices[function] = ImageLabel(size)
             self.slices[function].setAccessibleName(f"{function.upper()} field slice")
-            self.slices[function].setToolTip(f"The {function.upper()} INR's values on the cutting plane: "
-                                             f"{SLICE_LEGEND[function]}")
+            self.slices[function].setToolTip(f"The {function.upper()} INR's values on the cutting plane (colours: "
+                                             f"the scale below it; {SLICE_LEGEND[function]})")
             self.captions[function] = QLabel(SLICE_LEGEND[function], alignment=Qt.AlignCenter, wordWrap=True)
             self.captions[function].setStyleSheet("color: #8c96a5; font-size: 9pt;")
         self.wide: bool | None = None
@@ -157,9 +166,12 @@ class CutawayPanel(QWidget):
 
     # --- public ----------------------------------------------------------------------------
     def show_shape(self, store, record) -> None:
-        """Show the SDF and UDF INRs of ``record``'s shape (its own architecture first)."""
-        self.store = store
-        self._cache = {}
+        """Show ``record`` and the SDF and UDF INRs of its shape (its own architecture first).
+
+        The record's own function always shows (an Occ record adds the Occ column) and its
+        column title is marked.
+        """
+        self.store, self._cache, self.only_own = store, {}, False
         self._generation += 1  # images still on their way from the previous shape are dropped
         try:
             self.records = siblings(store, record)
@@ -167,7 +179,7 @@ class CutawayPanel(QWidget):
             self.records = {}
             self._say(f"Cannot read the INRs of {getattr(record, 'name', record)}: {exc}", error=True)
             return
-        self.show_occ.setEnabled("occ" in self.records)
+        self._select_function(record.function)
         missing = [f.upper() for f in ("sdf", "udf") if f not in self.records]
         name = record.name
         if missing:
@@ -175,13 +187,20 @@ class CutawayPanel(QWidget):
             self._say(f"This store holds no {' or '.join(missing)} INR of {name}: showing {have} only.")
         else:
             self._say(f"{name} · {record.category} · {record.arch}")
-        self._show_columns(self._wanted())
-        for function in FUNCTIONS:
-            text = (f"No {function.upper()} INR of this shape in the store" if function not in self.records
-                    else "Rendering…")
-            self.renders[function].set_image(None, text)
-            self.slices[function].set_image(None, "" if function not in self.records else "Slicing…")
-        self._render()
+        self._start_columns()
+
+    def show_subject(self, source, subject) -> None:
+        """Show a query that is not in the store (a dropped file): its own INR only.
+
+        Args:
+            source: anything with ``load(subject) -> ShapeINR`` (:class:`app.panels.InrSource`).
+            subject: a :class:`~app.query.QuerySubject` carrying its INR.
+        """
+        self.store, self.records, self._cache, self.only_own = source, {subject.function: subject}, {}, True
+        self._generation += 1
+        self._select_function(subject.function)
+        self._say(f"{subject.name} (from {subject.source}, not in the store): its {subject.function.upper()} INR")
+        self._start_columns()
 
     def set_plane(self, axis: str, offset: float) -> None:
         """Move the cut to ``axis = offset`` (as the controls do)."""
@@ -197,6 +216,7 @@ class CutawayPanel(QWidget):
     def clear(self) -> None:
         self._cancel()
         self.store, self.records, self._cache = None, {}, {}
+        self._select_function(None)
         for function in FUNCTIONS:
             self.renders[function].set_image(None)
             self.slices[function].set_image(None)
@@ -208,9 +228,32 @@ class CutawayPanel(QWidget):
         self.pool.waitForDone(timeout_ms)
 
     # --- internals -------------------------------------------------------------------------
+    def _select_function(self, function: str | None) -> None:
+        self.selected = function
+        own = function == "occ"
+        self.show_occ.setEnabled("occ" in self.records and not own)
+        self.show_occ.setToolTip("The selected INR is an occupancy INR: its column always shows" if own
+                                 else "Show the shape's occupancy INR too")
+        for f, title in self.titles.items():
+            mark = " <span style='color:#d9a441'>· selected</span>" if f == function else ""
+            title.setText(f"<b>{f.upper()}</b>{mark}")
+
+    def _start_columns(self) -> None:
+        self._show_columns(self._wanted())
+        self._fit_layout()
+        for function in FUNCTIONS:
+            text = (f"No {function.upper()} INR of this shape in the store" if function not in self.records
+                    else "Rendering…")
+            self.renders[function].set_image(None, text)
+            self.slices[function].set_image(None, "" if function not in self.records else "Slicing…")
+        self._render()
+
     def _wanted(self) -> list[str]:
+        """SDF and UDF, and Occ when it is the selected INR's function or asked for; a query's own only."""
+        if self.only_own:
+            return list(self.records)
         wanted = ["sdf", "udf"]
-        if "occ" in self.records and self.show_occ.isChecked():
+        if "occ" in self.records and (self.show_occ.isChecked() or self.selected == "occ"):
             wanted.append("occ")
         return wanted
 
@@ -229,7 +272,7 @@ class CutawayPanel(QWidget):
         if wide == self.wide:
             return
         self.wide = wide
-        for widgets in (self.titles, self.renders, self.slices, self.captions):
+        for widgets in (self.titles, self.renders, self.slices, self.bars, self.captions):
             for widget in widgets.values():
                 self.grid.removeWidget(widget)
         for k in range(2 * len(FUNCTIONS)):
@@ -240,17 +283,18 @@ class CutawayPanel(QWidget):
                 self.grid.addWidget(self.titles[function], 0, 2 * col, 1, 2)
                 self.grid.addWidget(self.renders[function], 1, 2 * col)
                 self.grid.addWidget(self.slices[function], 1, 2 * col + 1)
-                self.grid.addWidget(self.captions[function], 2, 2 * col, 1, 2)
+                self.grid.addWidget(self.bars[function], 2, 2 * col, 1, 2)  # under both: room for its values
+                self.grid.addWidget(self.captions[function], 3, 2 * col, 1, 2)
             else:
                 for row, widget in enumerate((self.titles[function], self.renders[function], self.slices[function],
-                                              self.captions[function])):
+                                              self.bars[function], self.captions[function])):
                     self.grid.addWidget(widget, row, col)
         for row in ((1,) if wide else (1, 2)):
             self.grid.setRowStretch(row, 1)
 
     def _show_columns(self, functions: list[str]) -> None:
         for function in FUNCTIONS:
-            for widgets in (self.titles, self.renders, self.slices, self.captions):
+            for widgets in (self.titles, self.renders, self.slices, self.bars, self.captions):
                 widgets[function].setVisible(function in functions)
 
     def _say(self, text: str, *, error: bool = False) -> None:

@@ -8,7 +8,7 @@ from the model, so 10,000 rows scroll like 10.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate, QVBoxLayout, QWidget
 
@@ -220,7 +220,7 @@ class GalleryView(QWidget):
             self.list.setCurrentIndex(index)
         finally:
             self._quiet = False
-        self.list.scrollTo(index)
+        QTimer.singleShot(0, self._scroll_to_current)  # after the list has laid out pending rows
         return True
 
     def shutdown(self) -> None:
@@ -262,3 +262,9 @@ class GalleryView(QWidget):
         grid = QSize(max(self.cell.width(), width // columns), self.cell.height())
         if grid != self.list.gridSize():
             self.list.setGridSize(grid)
+            if self.list.currentIndex().isValid():  # the cards moved: keep the current one in sight
+                QTimer.singleShot(0, self._scroll_to_current)
+
+    def _scroll_to_current(self) -> None:
+        if self.list.currentIndex().isValid():
+            self.list.scrollTo(self.list.currentIndex())

@@ -26,6 +26,9 @@ RGB = tuple[int, int, int]
 
 DEFAULT_COLORS: dict[str, RGB] = {"sdf": (74, 134, 214), "udf": (236, 139, 44), "occ": (78, 168, 92)}
 
+DARK_BACKGROUND: RGB = (36, 38, 42)
+"""A neutral dark grey: renders on it neither glare in a dark interface nor lose dark shading."""
+
 TETRAHEDRON = torch.tensor([[1.0, -1.0, -1.0], [-1.0, -1.0, 1.0], [-1.0, 1.0, -1.0], [1.0, 1.0, 1.0]])
 
 
@@ -48,6 +51,11 @@ class Style:
     diffuse: float = 0.72
     rim: float = 0.3
     light: tuple[float, float, float] = (-0.45, 0.6, 0.66)
+
+    @classmethod
+    def on_dark(cls) -> "Style":
+        """For images shown in a dark interface (the browser's cutaways): a dark neutral grey background."""
+        return cls(background=DARK_BACKGROUND)
 
     def color(self, function: ImplicitFunction | str) -> np.ndarray:
         """``(3,)`` float base colour in ``[0, 1]`` for ``function``."""

@@ -19,6 +19,9 @@ surface is drawn in a contrasting colour (black, cyan, magenta): the zero contou
 SDF and Occ (logit 0),
 and ``udf < level`` (0.01 by default) for a UDF.
 
+A :func:`colour_bar` is the same colouring along a line of values, with tick values, so
+a viewer can say what a colour means.
+
 Example:
     >>> values = field_slice(lambda p: p.norm(dim=-1) - 0.5, "sdf", "z", 0.0, resolution=65)
     >>> slice_image(values, "sdf").shape
@@ -26,6 +29,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import torch
@@ -157,3 +162,78 @@ def slice_image(values: np.ndarray, function: ImplicitFunction | str, *, level: 
     if contour:
         out[contour_mask(v, function, level)] = _CONTOUR[function]
     return out
+
+
+_TICKS = {ImplicitFunction.SDF: (-1.0, -0.2, 0.0, 0.2, 1.0), ImplicitFunction.UDF: (0.0, 0.25, 0.5, 0.75, 1.0),
+          ImplicitFunction.OCC: (0.0, 0.25, 0.5, 0.75, 1.0)}
+"""Tick values as fractions of the limit (SDF, UDF) or as probabilities (Occ)."""
+_BAR_LABELS = {ImplicitFunction.SDF: "signed distance (− inside)",
+               ImplicitFunction.UDF: "unsigned distance (end: far)",
+               ImplicitFunction.OCC: "probability of inside"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ColourBar:
+    """The colours of :func:`slice_image` along a line of values, left (low) to right (high).
+
+    Attributes:
+        rgb: ``(L, 3)`` uint8, exactly what :func:`slice_image` paints for :attr:`values`.
+        values: ``(L,)`` the value at each position (distances; Occ: probabilities).
+        ticks: ``(value, position)`` pairs, position in ``[0, 1]`` along the bar.
+        surface: position of the surface level (where the slice draws its contour).
+        contour: RGB of the contour line in the slice.
+        label: what the values are, in words.
+    """
+
+    rgb: np.ndarray
+    values: np.ndarray
+    ticks: tuple[tuple[float, float], ...]
+    surface: float
+    contour: tuple[int, int, int]
+    label: str
+
+
+def colour_bar(function: ImplicitFunction | str, length: int = 256, *, limit: float | None = None,
+               level: float | None = None) -> ColourBar:
+    """The colour map of a slice of ``function`` as a bar with tick values (the slice's legend).
+
+    Args:
+        function: what the slice shows.
+        length: colours along the bar ``L`` (at least 2).
+        limit, level: as for :func:`slice_image` (the value at the bar's ends; the surface level).
+
+    Returns:
+        A :class:`ColourBar`. SDF runs from ``-limit`` to ``+limit`` on the slice's
+        square-root scale (0 in the middle), UDF from 0 to ``limit`` (``UDF_CLAMP``), Occ
+        over probabilities 0 to 1.
+
+    Example:
+        >>> bar = colour_bar("sdf", 5)
+        >>> bar.rgb.shape, bar.values.round(3).tolist(), bar.surface
+        ((5, 3), [-0.5, -0.125, 0.0, 0.125, 0.5], 0.5)
+        >>> [(v, round(p, 3)) for v, p in colour_bar("udf").ticks][:3]
+        [(0.0, 0.0), (0.025, 0.25), (0.05, 0.5)]
+    """
+    function = ImplicitFunction.parse(function)
+    if length < 2:
+        raise ValueError("a colour bar needs at least 2 colours")
+    pos = np.linspace(0.0, 1.0, length)
+    if function is ImplicitFunction.SDF:  # the slice's square-root scale: t = sign(v) sqrt(|v| / limit)
+        lim = limit or SDF_LIMIT
+        t = 2 * pos - 1
+        values = raw = np.sign(t) * t ** 2 * lim
+        ticks = tuple((round(f * lim, 6), float((np.sign(f) * np.sqrt(abs(f)) + 1) / 2)) for f in _TICKS[function])
+        lv = level or 0.0
+        surface = (np.sign(lv) * np.sqrt(min(1.0, abs(lv) / lim)) + 1) / 2
+    elif function is ImplicitFunction.UDF:
+        lim = limit or UDF_CLAMP
+        values = raw = pos * lim
+        ticks = tuple((round(f * lim, 6), f) for f in _TICKS[function])
+        surface = min(1.0, (UDF_LEVEL if level is None else level) / lim)
+    else:
+        values = pos
+        raw = np.log(np.clip(pos, 1e-9, 1 - 1e-9) / np.clip(1 - pos, 1e-9, 1))  # the logits slice_image expects
+        ticks = tuple((f, f) for f in _TICKS[function])
+        surface = 1.0 / (1.0 + np.exp(-(level or 0.0)))
+    rgb = slice_image(raw[None, :], function, limit=limit, contour=False)[0]
+    return ColourBar(rgb, values, ticks, float(surface), _CONTOUR[function], _BAR_LABELS[function])

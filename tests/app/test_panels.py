@@ -291,6 +291,25 @@ def test_cutaway_shows_sdf_and_udf_side_by_side(qtbot, cutaways, panel_store):
     assert {"slice", "render"} <= set(cutaways.last_ms["sdf"])
 
 
+def test_an_occ_record_shows_its_own_cutaway_on_a_dark_background_with_colour_bars(qtbot, cutaways, panel_store):
+    from inret_engine.render.shading import Style
+
+    with qtbot.waitSignal(cutaways.finished, timeout=60_000):
+        cutaways.show_shape(panel_store, record(panel_store, "box", "occ"))
+    assert not cutaways.show_occ.isChecked() and not cutaways.show_occ.isEnabled()
+    for function in ("sdf", "udf", "occ"):
+        assert not cutaways.renders[function].isHidden() and cutaways.renders[function].image is not None
+        assert not cutaways.bars[function].isHidden() and cutaways.bars[function].height() >= 20
+    assert "selected" in cutaways.titles["occ"].text()
+    corner = cutaways.renders["sdf"].image.toImage().pixelColor(0, 0)
+    assert (corner.red(), corner.green(), corner.blue()) == Style.on_dark().background
+    assert cutaways.bars["sdf"].ticks() == ["−0.5", "−0.1", "0", "0.1", "0.5"]
+    assert cutaways.bars["udf"].ticks() == ["0", "0.025", "0.05", "0.075", "0.1"]
+    with qtbot.waitSignal(cutaways.finished, timeout=60_000):
+        cutaways.show_shape(panel_store, record(panel_store, "box", "sdf"))
+    assert cutaways.renders["occ"].isHidden() and cutaways.show_occ.isEnabled()
+
+
 def test_cutaway_says_which_function_is_missing(qtbot, cutaways, panel_store):
     with qtbot.waitSignal(cutaways.finished, timeout=60_000):
         cutaways.show_shape(panel_store, record(panel_store, "ring", "sdf"))

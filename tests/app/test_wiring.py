@@ -187,6 +187,36 @@ def test_a_selected_result_shows_beside_its_query_in_3d(qtbot, window):
     assert alone.args == [1] and side.shape_view.meshes[0].record == hit
 
 
+def test_a_query_becomes_the_selection_so_its_cutaways_show(qtbot, window):
+    side = window.side
+    record = window.store.records(function="occ")[2]
+    with qtbot.waitSignal(side.cutaways.finished, timeout=WAIT_MS):
+        with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as answered:
+            window.controller.query_record(record)  # as --query NAME does: no click on it first
+    assert side.current == record and window.gallery.current_record() == record
+    occ = side.cutaways.renders["occ"]
+    assert not occ.isHidden() and occ.image is not None  # an Occ INR shows its own function
+    assert "selected" in side.cutaways.titles["occ"].text() and "selected" not in side.cutaways.titles["sdf"].text()
+    hit = answered.args[0].hits[0].record
+    window.results.selected.emit(hit)  # the user picks a result, then asks for fewer results
+    with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS):
+        window.k_spin.setValue(3)
+    assert side.current == hit
+
+
+def test_a_query_from_a_file_shows_its_own_cutaway(qtbot, window, tmp_path):
+    side = window.side
+    record = window.store.records(function="udf")[4]
+    dropped = tmp_path / "mine.inr"
+    shutil.copyfile(window.store.root / record.file, dropped)
+    with qtbot.waitSignal(side.cutaways.finished, timeout=WAIT_MS):
+        window.controller.query_file(dropped)
+    subject = window.controller.subject
+    assert subject.record is None and side.current is subject
+    assert list(side.cutaways.records) == ["udf"] and side.cutaways.renders["udf"].image is not None
+    assert side.cutaways.renders["sdf"].isHidden() and "not in the store" in side.cutaways.message.text()
+
+
 def test_hovering_a_map_point_brings_its_thumbnail(qtbot, window):
     view = window.side.map.view
     record = window.store.records()[3]

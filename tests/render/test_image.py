@@ -124,6 +124,14 @@ def test_occ_cutaway_is_capped_and_colours_follow_the_function():
     assert recoloured[8, 8, 1] > recoloured[8, 8, 0]
 
 
+def test_the_dark_style_keeps_the_shape_and_darkens_only_the_background():
+    light = render_frame(sdf, "sdf", FRONT, 24, 24, baked=False, cutaway=Plane.axis("z", 0.1))
+    dark = render_frame(sdf, "sdf", FRONT, 24, 24, baked=False, cutaway=Plane.axis("z", 0.1), style=Style.on_dark())
+    assert tuple(dark.rgb[0, 0]) == Style.on_dark().background and max(Style.on_dark().background) < 64
+    assert (dark.hit_mask == light.hit_mask).all()
+    assert (dark.rgb[dark.hit_mask] == light.rgb[light.hit_mask]).all()
+
+
 def test_prepare_needs_and_checks_the_function():
     with pytest.raises(ValueError, match="say which implicit function"):
         prepare(sdf)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from inret_engine.render.bake import bake
-from inret_engine.render.slices import contour_mask, field_slice, slice_image, slice_points
+from inret_engine.render.slices import colour_bar, contour_mask, field_slice, slice_image, slice_points
 
 R = 0.5
 
@@ -87,3 +87,31 @@ def test_slices_of_a_baked_field_and_bad_input():
         field_slice(baked, "udf")
     with pytest.raises(ValueError, match="slice axis"):
         field_slice(sdf, "sdf", "w")
+
+
+@pytest.mark.parametrize("function, low, high", [("sdf", (23, 64, 140), (150, 50, 20)),
+                                                 ("udf", (12, 8, 40), (252, 240, 190)),
+                                                 ("occ", (250, 250, 250), (20, 110, 50))])
+def test_colour_bar_ends_are_the_colour_maps_ends(function, low, high):
+    bar = colour_bar(function, 101)
+    assert bar.rgb.shape == (101, 3) and bar.rgb.dtype == np.uint8
+    assert tuple(bar.rgb[0]) == low and tuple(bar.rgb[-1]) == high
+    assert [p for _, p in bar.ticks] == sorted(p for _, p in bar.ticks) and bar.ticks[0][1] == 0.0
+
+
+@pytest.mark.parametrize("function", ["sdf", "udf"])
+def test_colour_bar_ticks_sit_where_the_slice_paints_their_value(function):
+    bar = colour_bar(function, 1001)
+    for value, position in bar.ticks:
+        k = int(round(position * 1000))
+        assert bar.values[k] == pytest.approx(value, abs=2e-3)
+        painted = slice_image(np.array([[value]]), function, contour=False)[0, 0]
+        assert np.abs(bar.rgb[k].astype(int) - painted).max() <= 3, (value, position)
+
+
+def test_colour_bar_marks_the_surface_level():
+    assert colour_bar("sdf").surface == 0.5  # zero distance, in the middle of the diverging map
+    assert colour_bar("udf").surface == pytest.approx(0.01 / 0.1)  # udf < 0.01 counts as surface
+    assert colour_bar("occ").surface == 0.5  # logit 0: probability one half
+    assert tuple(colour_bar("sdf", 3).rgb[1]) == (250, 250, 250)  # white at the surface
+    assert colour_bar("sdf", limit=0.2).ticks[-1][0] == pytest.approx(0.2)
