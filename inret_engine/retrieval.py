@@ -56,7 +56,7 @@ class Retriever:
             raise ValueError("the model has no checksum: save or load it from a file first")
         self.store = store
         self.model = model
-        self.cache = store.root / "cache" / f"emb-{model.checksum[:16]}"
+        self.cache = store.cache_dir / f"emb-{model.checksum[:16]}"
         self.index: EmbeddingIndex | None = None
         self._rows: dict[int, InrRecord] | None = None
         self._label_cache: tuple[np.ndarray, ...] | None = None
@@ -65,6 +65,7 @@ class Retriever:
     @staticmethod
     def install(store: Store, model_path: Path) -> Path:
         """Copy a model file into ``STORE/models/<arch>-<checksum>.enc``; returns the path."""
+        store.require_writable("install an encoder into it")
         model = INRetModel.load(model_path)
         dest = store.root / MODELS / f"{model.spec.arch}-{model.checksum[:12]}.enc"
         dest.parent.mkdir(exist_ok=True)

@@ -72,6 +72,27 @@ def test_clear_errors_for_bad_arguments(tmp_path, capsys):
     assert "spaceship" in capsys.readouterr().err
 
 
+def test_a_full_disk_or_a_failing_catalog_is_a_message_not_a_traceback(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import inret_engine.build as build_module
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "S" / "inrs" / "x.inr"))
+
+    monkeypatch.setattr(build_module, "sample_ground_truth", full_disk)
+    assert main(["build-store", "demo", "--out", str(tmp_path / "S"), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "the disk is full" in err and "x.inr" in err and "run the same command again" in err
+
+    def broken_catalog(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(build_module, "sample_ground_truth", broken_catalog)
+    assert main(["build-store", "demo", "--out", str(tmp_path / "S"), *FAST]) == 2
+    assert "catalog failed (database or disk is full)" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_kill_9_mid_build_then_resume_completes_a_consistent_store(tmp_path):
     out = tmp_path / "S"

@@ -78,7 +78,7 @@ class Converted:
 
 
 def cache_folder(store: Store, conversion: Conversion) -> Path:
-    return store.root / "cache" / "baselines" / conversion.folder
+    return store.cache_dir / "baselines" / conversion.folder
 
 
 def convert(store: Store, record: InrRecord, conversion: Conversion, device: torch.device) -> np.ndarray:

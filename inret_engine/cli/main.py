@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import sqlite3
 import sys
 
 from . import bench, benchmark, build, check, distill, info, pretrain, render, retrieval
@@ -37,6 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as exc:  # e.g. an INR id the catalog does not have
         print(f"inret {args.command}: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the machine, not the program: a full disk, a permission, an I/O error
+        print(f"inret {args.command}: error: {_os_problem(exc)}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # a catalog damaged or made unwritable while in use
+        print(f"inret {args.command}: error: the store's catalog failed ({exc}); every change before it "
+              "is kept: run `inret check STORE` once the cause is fixed", file=sys.stderr)
+        return 2
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError in words, with what to do about the common ones."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the disk is full{where}; nothing written so far is lost (every write is atomic): "
+                "free some space and run the same command again to carry on")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied{where}: this user cannot write there"
+    return f"{exc.strerror or exc}{where}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,7 +58,7 @@ def thumbnail_path(store, record: InrRecord, size: int = 128) -> Path:
     """
     if not SHA256.fullmatch(record.sha256):
         raise StoreError(f"catalog row {record.id} has a malformed checksum {record.sha256[:80]!r}")
-    return Path(store.root) / "cache" / "thumbnails" / f"{record.sha256[:16]}-{int(size)}.png"
+    return Path(store.cache_dir) / "thumbnails" / f"{record.sha256[:16]}-{int(size)}.png"
 
 
 def cached_thumbnail(store, record: InrRecord, size: int = 128) -> bytes | None:

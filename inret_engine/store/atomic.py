@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ __all__ = ["atomic_path", "atomic_write_bytes", "remove_stale_temps"]
 
 _TEMP_PREFIX = "."
 _TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp", re.DOTALL)
 _IS_WINDOWS = os.name == "nt"
 
 
@@ -183,8 +185,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def remove_stale_temps(folder: Path, *, older_than_s: float = 0.0) -> int:
     """Deletes temporary files left in ``folder`` by writes that crashed before renaming.
 
-    Only regular files directly in ``folder`` whose name starts with ``"."`` and ends with
-    ``".tmp"`` are removed; sub-folders are not searched.
+    Only regular files directly in ``folder`` named as :func:`atomic_path` names them
+    (``.<name>.<12 hex digits>.tmp``) are removed; links and sub-folders are not touched,
+    so a user's own ``.notes.tmp`` survives.
 
     Args:
         folder: The folder to clean. A missing folder counts as clean.
@@ -198,7 +201,8 @@ def remove_stale_temps(folder: Path, *, older_than_s: float = 0.0) -> int:
     Example:
         >>> import tempfile
         >>> folder = Path(tempfile.mkdtemp())
-        >>> _ = (folder / ".a.inr.1f2e.tmp").write_bytes(b"partial")
+        >>> _ = (folder / ".a.inr.1f2e3d4c5b6a.tmp").write_bytes(b"partial")
+        >>> _ = (folder / ".notes.tmp").write_bytes(b"mine")
         >>> remove_stale_temps(folder)
         1
     """
@@ -208,10 +212,7 @@ def remove_stale_temps(folder: Path, *, older_than_s: float = 0.0) -> int:
     now = time.time()
     removed = 0
     for entry in os.scandir(folder):
-        name = entry.name
-        if not (name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX)):
-            continue
-        if len(name) <= len(_TEMP_PREFIX) + len(_TEMP_SUFFIX):
+        if not _TEMP_NAME.fullmatch(entry.name):
             continue
         try:
             if not entry.is_file(follow_symlinks=False):

@@ -97,14 +97,26 @@ class ShapeRecord:
 class Catalog:
     """Thin typed access to ``catalog.sqlite``."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
+        """Opens (creating when missing and not ``read_only``) the catalog at ``path``.
+
+        ``read_only`` opens it immutable, for a store this user cannot write: SQLite then
+        neither locks it nor makes the journal files it could not create.
+        """
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        if read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now if not a database
+        else:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None and read_only:
+            raise sqlite3.DatabaseError("no schema version: not an INR store catalog")
         if row is None:
             with self.transaction():
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))

@@ -75,10 +75,27 @@ def _check_catalog_file(path: Path) -> None:
 class Store:
     """Open with :meth:`open` (existing) or :meth:`create` (new or existing)."""
 
-    def __init__(self, root: Path, catalog: Catalog, lock_fd: int | None = None):
+    def __init__(self, root: Path, catalog: Catalog, lock_fd: int | None = None, *, read_only: bool = False):
         self.root = Path(root)
         self.catalog = catalog
         self._lock_fd = lock_fd
+        self.read_only = read_only
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where embeddings, indices, maps and thumbnails are cached: ``STORE/cache``, or for a
+        store this user cannot write, a folder of the user's cache named after the store."""
+        if not self.read_only:
+            return self.root / "cache"
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
+        return base / "inret" / "read-only-stores" / f"{file_key(self.root.name or 'store')}-{key}"
+
+    def require_writable(self, what: str) -> None:
+        """Raises a StoreError naming ``what`` cannot be done when the store is read-only."""
+        if self.read_only:
+            raise StoreError(f"{self.root} is read-only for this user: cannot {what} (copy the store, "
+                             "or ask its owner to do it)")
 
     # --- opening -----------------------------------------------------------------------
     @classmethod
@@ -96,6 +113,8 @@ class Store:
                              "choose an empty or new folder")
         if (root / CATALOG).exists():
             _check_catalog_file(root / CATALOG)
+        if _read_only(root):
+            raise StoreError(f"{root} is read-only for this user: cannot write to it")
         root.mkdir(parents=True, exist_ok=True)
         for sub in STORE_FOLDERS:
             (root / sub).mkdir(exist_ok=True)
@@ -103,7 +122,7 @@ class Store:
         if fd is None:
             raise StoreError(f"{root} is being written by another process; wait for it to finish")
         try:
-            store = cls(root, Catalog(root / CATALOG), lock_fd=fd)
+            store = cls(root, _open_catalog(root), lock_fd=fd)
             store.recover()
         except BaseException:
             _unlock(fd)
@@ -120,11 +139,9 @@ class Store:
 
     @classmethod
     def _open(cls, root: Path) -> "Store":
-        try:
-            catalog = Catalog(root / CATALOG)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{root / CATALOG} cannot be read ({exc}); the store was left unchanged") from None
-        store = cls(root, catalog)
+        if _read_only(root):  # no lock, no recovery, caches in the user's folder
+            return cls(root, _open_catalog(root, read_only=True), read_only=True)
+        store = cls(root, _open_catalog(root))
         fd = _try_lock(root)
         if fd is not None:  # no writer at work: safe to clean up after a crash
             try:
@@ -331,6 +348,21 @@ class Store:
             "mean_iou": {a: {f: float(np.mean(v)) for f, v in fs.items()} for a, fs in ious.items()},
             "skipped": [{"source": s, "reason": r} for s, r in self.catalog.skipped()],
         }
+
+
+def _read_only(root: Path) -> bool:
+    """True when this user cannot write the store folder or its catalog."""
+    catalog = root / CATALOG
+    return (root.is_dir() and not os.access(root, os.W_OK)) or (catalog.is_file() and not os.access(catalog, os.W_OK))
+
+
+def _open_catalog(root: Path, *, read_only: bool = False) -> Catalog:
+    """The store's catalog; one SQLite cannot read is a StoreError that changes nothing."""
+    try:
+        return Catalog(root / CATALOG, read_only=read_only)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{root / CATALOG} cannot be read ({exc}); the store was left unchanged "
+                         "(restore the file from a backup, or move the folder aside and rebuild)") from None
 
 
 def _try_lock(root: Path) -> int | None:

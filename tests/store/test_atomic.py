@@ -116,18 +116,20 @@ def test_atomic_path_writer_removed_temp(tmp_path: Path) -> None:
 
 
 def test_remove_stale_temps(tmp_path: Path) -> None:
-    (tmp_path / ".a.inr.1f2e3d.tmp").write_bytes(b"partial")
-    (tmp_path / ".b.tmp").write_bytes(b"")
-    keep = ["c.tmp", ".hidden", "d.inr", ".tmp", ".x.tmp.bak"]
+    (tmp_path / ".a.inr.1f2e3d4c5b6a.tmp").write_bytes(b"partial")
+    (tmp_path / ".b.0123456789ab.tmp").write_bytes(b"")
+    # Only the names atomic_path makes go: a user's own hidden .tmp files stay.
+    keep = ["c.tmp", ".hidden", "d.inr", ".tmp", ".x.tmp.bak", ".b.tmp", ".notes.1f2e.tmp"]
     for name in keep:
         (tmp_path / name).write_bytes(b"keep")
-    (tmp_path / ".dir.tmp").mkdir()
+    (tmp_path / ".dir.0123456789ab.tmp").mkdir()
+    (tmp_path / ".link.0123456789ab.tmp").symlink_to(tmp_path / "d.inr")
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / ".nested.tmp").write_bytes(b"")
+    (tmp_path / "sub" / ".nested.0123456789ab.tmp").write_bytes(b"")
     assert remove_stale_temps(tmp_path) == 2
     remaining = sorted(p.name for p in tmp_path.iterdir())
-    assert remaining == sorted([*keep, ".dir.tmp", "sub"])
-    assert (tmp_path / "sub" / ".nested.tmp").exists()
+    assert remaining == sorted([*keep, ".dir.0123456789ab.tmp", ".link.0123456789ab.tmp", "sub"])
+    assert (tmp_path / "sub" / ".nested.0123456789ab.tmp").exists()
     assert remove_stale_temps(tmp_path) == 0
 
 
@@ -151,8 +153,8 @@ def test_remove_stale_temps_after_simulated_crash(tmp_path: Path) -> None:
 
 
 def test_remove_stale_temps_age_and_missing_folder(tmp_path: Path) -> None:
-    fresh = tmp_path / ".fresh.tmp"
-    old = tmp_path / ".old.tmp"
+    fresh = tmp_path / ".fresh.0123456789ab.tmp"
+    old = tmp_path / ".old.0123456789ab.tmp"
     fresh.write_bytes(b"")
     old.write_bytes(b"")
     an_hour_ago = time.time() - 3600

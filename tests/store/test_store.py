@@ -61,7 +61,7 @@ def test_recover_sets_orphans_aside_and_removes_temps(tmp_path, box_gt):
     with Store.create(root) as store:
         rec, _ = _add(store, box_gt)
     (root / "inrs" / "orphan.inr").write_bytes(b"half a file")
-    (root / "inrs" / ".x.inr.123.tmp").write_bytes(b"crashed write")
+    (root / "inrs" / ".x.inr.0123456789ab.tmp").write_bytes(b"crashed write")
     (root / "shapes" / "orphan.npz").write_bytes(b"x")
     with Store.open(root) as store:
         assert [p.name for p in (root / "inrs").iterdir()] == [rec.file.split("/")[1]]
@@ -87,7 +87,41 @@ def test_an_empty_or_garbage_catalog_is_refused_and_nothing_moves(tmp_path, box_
     (root / "catalog.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot be read"):
         Store.open(root)
+    with pytest.raises(StoreError, match="cannot be read"):
+        Store.create(root)  # what build-store uses: a traceback before
     assert inr.is_file() and not (root / "lost+found").exists()
+
+
+def test_a_read_only_store_is_read_without_writing_a_byte(tmp_path, box_gt, monkeypatch):
+    import inret_engine.store.store as store_module
+
+    root = tmp_path / "S"
+    with Store.create(root) as store:
+        rec, _ = _add(store, box_gt)
+    before = {p.name: p.read_bytes() for p in root.iterdir() if p.is_file()}
+    # Tests run as root, whom permissions do not stop: stand in for a folder this user cannot write.
+    monkeypatch.setattr(store_module, "_read_only", lambda folder: True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    with Store.open(root) as store:
+        assert store.read_only and [r.id for r in store.records()] == [rec.id]
+        store.load(rec)
+        assert store.cache_dir.is_relative_to(tmp_path / "user-cache")
+        with pytest.raises(StoreError, match="read-only"):
+            store.require_writable("install an encoder into it")
+    with pytest.raises(StoreError, match="read-only"):
+        Store.create(root)
+    assert {p.name: p.read_bytes() for p in root.iterdir() if p.is_file()} == before
+
+
+def test_read_only_means_this_user_cannot_write(tmp_path, monkeypatch):
+    import os
+
+    import inret_engine.store.store as store_module
+
+    (tmp_path / "catalog.sqlite").write_bytes(b"x")
+    assert not store_module._read_only(tmp_path)
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK)
+    assert store_module._read_only(tmp_path)
 
 
 def test_create_refuses_a_full_folder_that_is_not_a_store(tmp_path):
@@ -146,7 +180,7 @@ def test_one_writer_at_a_time_and_readers_never_clean_up_under_a_writer(tmp_path
     try:
         with pytest.raises(StoreError, match="being written by another process"):
             Store.create(root)
-        in_flight = root / "inrs" / ".x.inr.123.tmp"
+        in_flight = root / "inrs" / ".x.inr.0123456789ab.tmp"
         in_flight.write_bytes(b"a build writing right now")
         with Store.open(root) as reader:
             assert reader.records() == []
