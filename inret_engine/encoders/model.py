@@ -26,6 +26,7 @@ from torch import nn
 
 from ..functions import ImplicitFunction
 from ..store.atomic import atomic_write_bytes
+from ..store.inr_file import read_regular_file
 from .networks import EmbeddingEncoder, ProbeEncoder, ShapeDecoder
 
 FORMAT = "inret-encoder"
@@ -170,28 +171,33 @@ class INRetModel(nn.Module):
         """The spec of an encoder file from its header alone (no weights read: cheap at start-up)."""
         path = Path(path)
         try:
-            with path.open("rb") as f:
-                n = int.from_bytes(f.read(8), "little")
-                head = f.read(n) if 0 < n <= MAX_HEADER else b""
-            return ModelSpec.from_dict(json.loads(_metadata(n.to_bytes(8, "little") + head)["spec"]))
-        except (ValueError, KeyError, json.JSONDecodeError) as exc:
+            head = _read_checked(path, header_only=True)
+            return ModelSpec.from_dict(json.loads(_metadata(head)["spec"]))
+        except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: cannot read encoder: {exc}") from None
 
     @classmethod
     def load(cls, path: Path) -> "INRetModel":
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"{path}: no such encoder file")
-        data = path.read_bytes()
         try:
+            data = _read_checked(path)
             meta = _metadata(data)
             spec = ModelSpec.from_dict(json.loads(meta["spec"]))
             model = cls(spec)
-            model.load_state_dict(load_tensors(data))
-        except (ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+            try:
+                tensors = load_tensors(data)
+            except Exception as exc:  # noqa: BLE001 - safetensors' own error type: corrupt data
+                raise ValueError(f"corrupted tensor data ({exc})") from None
+            if bad := [k for k, t in tensors.items() if t.is_floating_point() and not bool(t.isfinite().all())]:
+                raise ValueError(f"weights {bad[0]!r} hold NaN/Inf values")
+            model.load_state_dict(tensors)
+            history = json.loads(meta.get("history", "[]"))
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise ValueError(f"{path}: cannot load encoder: {exc}") from None
-        model.history = json.loads(meta.get("history", "[]"))
-        model.note = meta.get("note", "")
+        model.history = history if isinstance(history, list) else []
+        model.note = str(meta.get("note", ""))
         model.checksum = hashlib.sha256(data).hexdigest()
         model.eval()
         return model
@@ -199,13 +205,28 @@ class INRetModel(nn.Module):
 
 MAX_HEADER = 1 << 24
 """Largest JSON header :meth:`INRetModel.read_spec` reads (the history makes it grow)."""
+MAX_FILE = 256 << 20
+"""Largest encoder file read (the shipped one is 3 MB; DESIGN allows 25 MB of weights)."""
+
+
+def _read_checked(path: Path, *, header_only: bool = False) -> bytes:
+    """An encoder file's bytes (or its length field and header), from a regular file only,
+    never more than :data:`MAX_FILE`; raises ``ValueError`` naming the problem."""
+    data = read_regular_file(path, limit=MAX_FILE, head=8 + MAX_HEADER if header_only else None)
+    if len(data) < 8:
+        raise ValueError("truncated file")
+    n = int.from_bytes(data[:8], "little")
+    if not 0 < n <= min(MAX_HEADER, len(data) - 8):
+        raise ValueError("not an INRet encoder file (no safetensors header)")
+    return data[:8 + n] if header_only else data
 
 
 def _metadata(data: bytes) -> dict:
     """The checked ``__metadata__`` of an encoder file's bytes (at least its header)."""
     n = int.from_bytes(data[:8], "little")
-    meta = json.loads(data[8:8 + n]).get("__metadata__", {})
-    if meta.get("format") != FORMAT:
+    head = json.loads(data[8:8 + n])
+    meta = head.get("__metadata__", {}) if isinstance(head, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError("not an INRet encoder file")
     if int(meta.get("version", 0)) > VERSION:
         raise ValueError(f"written by a newer version ({meta['version']}); upgrade")

@@ -218,8 +218,9 @@ def read_inr(path: Path, *, validate: Validator | None = None) -> InrFile:
     return decode_inr(data, name=str(path), validate=validate)
 
 
-def read_regular_file(path: Path, *, limit: int) -> bytes:
-    """The content of a regular file of at most ``limit`` bytes, read without blocking.
+def read_regular_file(path: Path, *, limit: int, head: int | None = None) -> bytes:
+    """The content of a regular file of at most ``limit`` bytes, read without blocking
+    (only its first ``head`` bytes when given).
 
     Devices (a link to ``/dev/zero``), pipes and sockets are refused before a byte is
     read, and never more than ``limit + 1`` bytes are read, so no file can stall the
@@ -246,7 +247,7 @@ def read_regular_file(path: Path, *, limit: int) -> bytes:
         if st.st_size > limit:
             raise ValueError(f"file too large ({st.st_size} bytes, limit {limit})")
         with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(limit + 1)
+            data = f.read(limit + 1 if head is None else min(head, limit + 1))
     except OSError as e:
         raise ValueError(f"cannot read file ({e.strerror or e})") from None
     finally:

@@ -88,6 +88,30 @@ def test_model_save_load_round_trip_and_checksum(tmp_path):
         INRetModel.read_spec(tmp_path / "bad.enc")
 
 
+def test_hostile_encoder_files_are_refused_with_a_message(tmp_path):
+    import os
+    import struct
+
+    good = INRetModel(ModelSpec(arch="hash", config_id="hash-x", functions=("sdf",), neuron_width=13,
+                                grid_channels=8))
+    data = (tmp_path / "m.enc").read_bytes() if good.save(tmp_path / "m.enc") else b""
+    n = struct.unpack("<Q", data[:8])[0]
+    cases = {"list.enc": struct.pack("<Q", 8) + b"[1,2,3] ", "short.enc": b"\x01\x02",
+             "huge-length.enc": struct.pack("<Q", 2**63) + b"{}", "cut.enc": data[: 8 + n + 10],
+             "nan.enc": data[: 8 + n] + b"\xff" * 64 + data[8 + n + 64:]}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    os.mkfifo(tmp_path / "pipe.enc")  # a blocking read would never return
+    for name in [*cases, "pipe.enc"]:
+        with pytest.raises(ValueError, match="cannot load encoder"):
+            INRetModel.load(tmp_path / name)
+    for name in ("list.enc", "short.enc", "huge-length.enc", "pipe.enc"):  # the header alone is bad
+        with pytest.raises(ValueError, match="cannot read encoder"):
+            INRetModel.read_spec(tmp_path / name)
+    with pytest.raises(ValueError, match="NaN"):
+        INRetModel.load(tmp_path / "nan.enc")
+
+
 def test_a_model_file_from_before_centring_is_refused_with_advice(tmp_path):
     from safetensors.torch import save as save_tensors
     spec = ModelSpec(arch="hash", config_id="hash-x", functions=("sdf",), neuron_width=13, grid_channels=8)
