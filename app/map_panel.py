@@ -1,13 +1,17 @@
-"""The map tab: the t-SNE map view fed with the open store's embeddings.
+"""The map tab: the map view fed with the open store's embeddings, its projection and saved views.
 
-:class:`MapPanel` puts an encoder chooser above an
-:class:`~app.views.embedding_map.EmbeddingMapView` and keeps it filled: when a store opens
-it waits for the embeddings, then runs :func:`inret_engine.embedding_map.compute_map`
-through the window's :class:`~app.workers.JobRunner` (progress and Cancel in the status
-bar; the layout is cached on disk per encoder, so a reopened store shows at once). Each
-encoder has its own embedding space, hence its own map; the chooser shows only when a
-store has several. A query's highlight and the selected point are remembered, so they
-survive a map that arrives later or a switch of encoder.
+:class:`MapPanel` puts an encoder chooser, the projection controls (t-SNE / PCA / UMAP and
+their parameter, :class:`~app.views.map_tools.ProjectionBar`) and the saved-views menu
+above an :class:`~app.views.embedding_map.EmbeddingMapView` and keeps it filled: when a
+store opens it waits for the embeddings, then runs
+:func:`inret_engine.embedding_map.compute_map` through the window's
+:class:`~app.workers.JobRunner` (progress and Cancel in the status bar; each layout is
+cached on disk per encoder and projection, so a reopened store or a projection seen
+before shows at once). Each encoder has its own embedding space, hence its own map; the
+chooser shows only when a store has several. A query's highlight and the selected point
+are remembered, so they survive a map that arrives later or a switch of encoder or
+projection. A saved view (projection, colouring, zoom, isolated points, hidden
+architectures) is kept in the store's cache folder, ``map-views.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from .encoder_set import NO_ENCODER
 from .jobs import JobProgress
+from .models.map_points import COLOUR_FIELDS
 from .views.embedding_map import ARCH_NAMES, EmbeddingMapView
+from .views.map_tools import ProjectionBar, ViewsButton
 from .workers import JobRunner
 
 NO_STORE = "Open a store to see its map"
@@ -29,21 +35,21 @@ NO_ENCODER_MAP = f"No map yet. {NO_ENCODER}\nTools ▸ Train Encoders… (Ctrl+T
 NO_EMBEDDINGS = "No map: the embeddings could not be brought up to date (Reload with F5 to try again)"
 
 
-def map_job(retriever):
-    """:func:`compute_map` with progress records the status bar reads well (t-SNE has no count)."""
-    from inret_engine.embedding_map import MapProgress, compute_map
+def map_job(retriever, projection=None):
+    """:func:`compute_map` with progress records the status bar reads well (a projection has no count)."""
+    from inret_engine.embedding_map import METHODS, MapProgress, compute_map
 
     arch = ARCH_NAMES.get(retriever.model.spec.arch, retriever.model.spec.arch)
-    for item in compute_map(retriever):
+    for item in compute_map(retriever, projection):
         if isinstance(item, MapProgress):
-            total = 0 if item.stage == "t-SNE" else item.total
+            total = 0 if item.stage in METHODS.values() else item.total
             yield JobProgress(f"Map of the {arch} embeddings: {item.stage}", item.done, total)
         else:
             return item
 
 
 class MapPanel(QWidget):
-    """Encoder chooser + t-SNE map of the open store.
+    """Encoder chooser, projection controls and saved views + the map of the open store.
 
     Signals:
         loaded(object): a map is on screen (the ``MapResult``).
@@ -65,25 +71,38 @@ class MapPanel(QWidget):
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("Map of", objectName="filterLabel"))
         bar.addWidget(self.chooser)
-        bar.addStretch(1)
         self.chooser_bar.hide()
+        self.projection_bar = ProjectionBar()
+        self.views_button = ViewsButton()
+        top = QHBoxLayout()
+        top.addWidget(self.chooser_bar)
+        top.addWidget(self.projection_bar)
+        top.addStretch(1)
+        top.addWidget(self.views_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.chooser_bar)
+        layout.addLayout(top)
         layout.addWidget(self.view, 1)
         self.store = None
         self.records: dict = {}
         self.encoders = None
         self.shown = None
         """The ``MapResult`` on screen, or None."""
-        self._maps: dict[int, object] = {}
+        self._maps: dict[tuple, object] = {}
+        """``(encoder index, Projection) -> MapResult`` computed since the encoders were loaded."""
+        self.saved_views: list = []
+        self._pending_view = None
         self._serial = 0
         self._computing: int | None = None
         self._waiting = False
         self._highlight: tuple[int | None, list[int]] = (None, [])
         self._selected: int | None = None
         self.chooser.currentIndexChanged.connect(self._chosen)
+        self.projection_bar.changed.connect(lambda _p: self._chosen(self.chooser.currentIndex()))
+        self.views_button.save_requested.connect(self.save_view)
+        self.views_button.restore_requested.connect(self.restore_view)
+        self.views_button.delete_requested.connect(self.delete_view)
         runner.idle.connect(self._runner_idle)
         self._clear(NO_STORE)
 
@@ -93,6 +112,9 @@ class MapPanel(QWidget):
         self.store, self.records, self.encoders = store, {r.id: r for r in records}, None
         self._waiting = store is not None
         self._maps, self._highlight, self._selected = {}, (None, []), None
+        self._pending_view = None
+        self.view.isolate_ids(None)  # an isolation names the old store's ids
+        self._load_views()
         self._fill_chooser()
         self._clear(NO_STORE if store is None else WAITING)
 
@@ -125,6 +147,73 @@ class MapPanel(QWidget):
                 return
         self.view.highlight(*self._highlight)
 
+    # --- saved views -----------------------------------------------------------------------
+    def current_view(self, name: str):
+        """The view on screen as a :class:`~inret_engine.embedding_map.SavedView` named ``name``."""
+        from inret_engine.embedding_map import SavedView
+
+        isolated = self.view.isolated_ids()
+        return SavedView(name, self.projection_bar.projection(), self.view.colour_by(),
+                         box=self.view.canvas.view_box() if len(self.view.canvas.points) else None,
+                         isolated=None if isolated is None else tuple(isolated),
+                         hidden_archs=tuple(self.view.hidden_archs()),
+                         encoder=self.chooser.currentText() if self.chooser.count() > 1 else "")
+
+    def save_view(self, name: str) -> None:
+        """Save the view on screen under ``name`` (replacing one of that name) in the store's cache folder."""
+        if self.store is None:
+            return
+        view = self.current_view(name)
+        self.saved_views = [v for v in self.saved_views if v.name != name] + [view]
+        self._write_views(f"Saved the map view “{name}”")
+
+    def delete_view(self, name: str) -> None:
+        self.saved_views = [v for v in self.saved_views if v.name != name]
+        self._write_views(f"Deleted the map view “{name}”")
+
+    def restore_view(self, view) -> None:
+        """Show a saved view: its encoder's map in its projection (computed if need be), then its colours,
+        hidden architectures, isolated points and zoom."""
+        if not self.projection_bar.set_projection(view.projection):
+            self.message.emit(f"The view “{view.name}” needs {view.projection.label()}, which is not available here")
+            return
+        self.view.set_colour_by(view.colour_by if view.colour_by in COLOUR_FIELDS else "category")
+        self._pending_view = view
+        i = self.chooser.findText(view.encoder) if view.encoder else -1
+        if i >= 0 and i != self.chooser.currentIndex():
+            self.chooser.setCurrentIndex(i)  # -> _chosen
+        else:
+            self._chosen(self.chooser.currentIndex())
+
+    def _apply_pending_view(self) -> None:
+        view, self._pending_view = self._pending_view, None
+        if view is None:
+            return
+        for arch in self.view.arch_boxes:
+            self.view.set_arch_visible(arch, arch not in view.hidden_archs)
+        self.view.isolate_ids(None if view.isolated is None else list(view.isolated))
+        if view.box is not None:
+            self.view.canvas.set_view_box(view.box)
+        self.message.emit(f"Map view “{view.name}”: {view.projection.label()}")
+
+    def _load_views(self) -> None:
+        from inret_engine.embedding_map import load_views
+
+        self.saved_views = load_views(self.store.cache_dir) if self.store is not None else []
+        self.views_button.set_views(self.saved_views)
+        self.views_button.setEnabled(self.store is not None)
+
+    def _write_views(self, done: str) -> None:
+        from inret_engine.embedding_map import save_views
+
+        try:
+            save_views(self.store.cache_dir, self.saved_views)
+        except OSError as exc:
+            self.message.emit(f"Could not save the map views: {exc}")
+        else:
+            self.message.emit(done)
+        self.views_button.set_views(self.saved_views)
+
     # --- internals -------------------------------------------------------------------------
     def _fill_chooser(self) -> None:
         previous = self.chooser.currentText()
@@ -152,26 +241,31 @@ class MapPanel(QWidget):
         retriever = self.retriever()
         if retriever is None:
             return
+        from inret_engine.embedding_map import METHODS
+
         self._serial += 1
-        if i in self._maps:
-            self._show(self._maps[i])
+        projection = self.projection_bar.projection()
+        key = (i, projection)
+        if key in self._maps:
+            self._show(self._maps[key])
             return
         arch = ARCH_NAMES.get(retriever.model.spec.arch, retriever.model.spec.arch)
-        self._clear(f"Computing the map of the {arch} embeddings (t-SNE)…")
+        self._clear(f"Computing the map of the {arch} embeddings ({projection.label()})…")
         serial, started, maps = self._serial, time.perf_counter(), self._maps
         self._computing = serial
-        self.runner.start(lambda: map_job(retriever), label="Map (t-SNE)",
-                          on_done=lambda result: self._computed(serial, maps, i, result, started),
+        self.runner.start(lambda: map_job(retriever, projection), label=f"Map ({METHODS[projection.method]})",
+                          on_done=lambda result: self._computed(serial, maps, key, result, started),
                           on_error=lambda text: self._failed(serial, text))
 
-    def _computed(self, serial: int, maps: dict, i: int, result, started: float) -> None:
-        maps[i] = result  # kept even when another map was chosen meanwhile (same encoders: same dict)
+    def _computed(self, serial: int, maps: dict, key: tuple, result, started: float) -> None:
+        maps[key] = result  # kept even when another map was chosen meanwhile (same encoders: same dict)
         if serial != self._serial:
             return
         self._computing = None
         self._show(result)
-        if not result.cached:  # a cached map is no news
-            self.message.emit(f"Map of {len(result):,} INRs computed in {time.perf_counter() - started:.1f} s (t-SNE)")
+        if not result.cached and result.explained is None:  # a cached map is no news; PCA says its variance
+            self.message.emit(f"Map of {len(result):,} INRs computed in {time.perf_counter() - started:.1f} s "
+                              f"({result.projection.label()})")
 
     def _failed(self, serial: int, text: str) -> None:
         if serial == self._serial:
@@ -193,4 +287,9 @@ class MapPanel(QWidget):
         self.shown = result
         self.view.select(self._selected)
         self.view.highlight(*self._highlight)
+        self._apply_pending_view()
+        if result.explained is not None:
+            a, b = result.projection.components
+            self.message.emit(f"PCA of {len(result):,} INRs: PC{a} explains {result.explained[0]:.0%} and PC{b} "
+                              f"{result.explained[1]:.0%} of the variance")
         self.loaded.emit(result)

@@ -13,7 +13,8 @@ becomes a third tab, "Map", and moves back above the tabs when the window grows.
   catches up when its tab is opened), each in its own worker;
 * a double-clicked map point becomes the query; an answered query rings its query and
   hits on the map (switching to the map of the encoder that answered);
-* a box selection on the map narrows the gallery (:meth:`MainWindow.show_only_ids`);
+* a box selection on the map (or the points it isolates) narrows the gallery
+  (:meth:`MainWindow.show_only_ids`); the gallery's search is highlighted on the map;
 * the map's hover card gets thumbnails from the gallery's loader;
 * a store opened, reloaded or closed resets all three.
 """
@@ -165,6 +166,7 @@ class SidePanels(QSplitter):
         view.query_requested.connect(w.query_id)
         view.selection_changed.connect(w.show_only_ids)
         view.thumbnail_wanted.connect(self._thumbnail_wanted)
+        w.gallery.bar.search_changed.connect(view.set_search)
         w.gallery.loader.ready.connect(self._thumbnail_ready)
         w.record_selected.connect(self.show_item)
         w.store_changed.connect(self.set_store)
@@ -202,8 +204,8 @@ class SidePanels(QSplitter):
         self._update_details()
 
     def clear_map_selection(self) -> None:
-        """Drop the map's box selection; the gallery shows every row again."""
-        self.map.view.canvas.clear_box()
+        """Drop the map's box selection and isolation; the gallery shows every row again."""
+        self.map.view.show_all()
 
     def busy(self) -> bool:
         """Whether a detail panel is still working on the selection."""

@@ -1,11 +1,13 @@
 """The t-SNE map: one point per indexed INR, deterministic, cached until the index changes."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from inret_engine.embedding_map import (CACHE_FILE, MapProgress, MapResult, compute_map, default_perplexity,
+from inret_engine.embedding_map import (VIEWS_FILE, MapProgress, MapResult, Projection, SavedView, available_methods,
+                                        cache_file, compute_map, default_perplexity, load_views, pca_layout, save_views,
                                         tsne_layout)
 from inret_engine.index import EmbeddingIndex
 
@@ -38,7 +40,7 @@ def test_map_has_one_point_per_indexed_id_and_separates_clusters(tmp_path):
     spread = max(np.linalg.norm(result.xy[i * 10:(i + 1) * 10] - centres[i], axis=1).max() for i in range(3))
     gaps = [np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i + 1, 3)]
     assert min(gaps) > spread  # each cluster stays apart from the others
-    assert (tmp_path / "emb-test" / CACHE_FILE).is_file()
+    assert (tmp_path / "emb-test" / cache_file(Projection(), 30)).is_file()
 
 
 def test_second_call_reads_the_cache(tmp_path, monkeypatch):
@@ -73,7 +75,7 @@ def test_a_grown_index_makes_the_cache_stale(tmp_path):
 def test_a_damaged_cache_is_recomputed(tmp_path):
     retriever = _retriever(tmp_path, _clusters(5))
     _run(retriever)
-    (tmp_path / "emb-test" / CACHE_FILE).write_bytes(b"not an npz")
+    (tmp_path / "emb-test" / cache_file(Projection(), 15)).write_bytes(b"not an npz")
     _, result = _run(retriever)
     assert not result.cached and result.xy.shape == (15, 2)
 
@@ -97,3 +99,72 @@ def test_no_index_is_a_clear_error(tmp_path):
         raise ValueError("no embeddings for this model yet; run inret embed")
     with pytest.raises(ValueError, match="inret embed"):
         list(compute_map(SimpleNamespace(cache=tmp_path, ready_index=missing)))
+
+
+# --- PCA, projections, cache per projection ---------------------------------------------------
+def test_pca_of_points_on_a_line_is_the_position_along_it():
+    direction = np.array([3.0, 4.0, 0.0]) / 5.0
+    t = np.array([-2.0, -1.0, 0.5, 1.0, 1.5])
+    xy, explained = pca_layout(np.array([1.0, 2.0, 3.0]) + t[:, None] * direction)
+    assert np.allclose(xy[:, 0], t - t.mean(), atol=1e-5)  # largest loading (y, 0.8) positive: same sign as t
+    assert np.allclose(xy[:, 1], 0.0, atol=1e-5)
+    assert np.allclose(explained, [1.0, 0.0])
+
+
+def test_pca_components_pick_the_axes_and_their_variance():
+    # variances 9, 4, 1 along z, x, y: PC1 is z, PC2 is x, PC3 is y
+    points = np.array([[2.0, 0, 0], [-2, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 3], [0, 0, -3]])
+    xy, explained = pca_layout(points, (2, 3))
+    assert np.allclose(np.abs(xy[:, 0]), [2, 2, 0, 0, 0, 0], atol=1e-6)
+    assert np.allclose(np.abs(xy[:, 1]), [0, 0, 1, 1, 0, 0], atol=1e-6)
+    assert np.allclose(explained, [8 / 28, 2 / 28])
+    xy, explained = pca_layout(points, (1, 4))  # past the rank: zeros that explain nothing
+    assert np.allclose(np.abs(xy[:, 0]), [0, 0, 0, 0, 3, 3]) and np.allclose(xy[:, 1], 0) and explained[1] == 0
+
+
+def test_each_projection_is_cached_under_its_own_parameters(tmp_path, monkeypatch):
+    retriever = _retriever(tmp_path, _clusters(6))
+    _, tsne = _run(retriever)
+    _, pca = _run(retriever, projection=Projection("pca", components=(1, 2)))
+    _, pca23 = _run(retriever, projection=Projection("pca", components=(2, 3)))
+    assert not pca.cached and pca.projection.method == "pca" and pca.explained.shape == (2,)
+    assert pca.explained[0] >= pca.explained[1] > 0 and not np.allclose(pca.xy, pca23.xy)
+    import inret_engine.embedding_map as em
+    monkeypatch.setattr(em, "tsne_layout", lambda *a, **k: pytest.fail("t-SNE ran again"))
+    monkeypatch.setattr(em, "pca_layout", lambda *a, **k: pytest.fail("PCA ran again"))
+    for projection, first in ((None, tsne), (Projection("pca"), pca), (Projection("pca", components=(2, 3)), pca23)):
+        _, again = _run(retriever, projection=projection)
+        assert again.cached and np.array_equal(again.xy, first.xy)
+    assert np.allclose(_run(retriever, projection=Projection("pca"))[1].explained, pca.explained)
+    names = sorted(p.name for p in (tmp_path / "emb-test").iterdir())
+    assert names == ["map-pca-1-2.npz", "map-pca-2-3.npz", f"map-tsne-p{default_perplexity(18):.4g}-s0.npz"]
+
+
+def test_umap_is_offered_only_where_it_is_installed():
+    import importlib.util
+    methods = available_methods()
+    assert methods[:2] == ["tsne", "pca"]
+    assert ("umap" in methods) == (importlib.util.find_spec("umap") is not None)
+
+
+def test_projection_checks_and_round_trips():
+    with pytest.raises(ValueError, match="unknown projection"):
+        Projection("mds")
+    p = Projection("pca", components=(2, 3))
+    assert Projection.from_dict(p.to_dict()) == p and p.label() == "PCA (PC2 × PC3)"
+    assert Projection().label() == "t-SNE (perplexity auto)" and Projection(perplexity=5).key(100) == "tsne-p5-s0"
+
+
+def test_saved_views_round_trip_and_a_damaged_file_is_an_empty_list(tmp_path):
+    views = [SavedView("chairs", Projection("pca", components=(1, 3)), "chamfer", (0.0, -1.0, 2.5, 3.0), (4, 5),
+                       ("octree",), "hash encoder"),
+             SavedView("all")]
+    save_views(tmp_path, views)
+    assert load_views(tmp_path) == views
+    assert load_views(tmp_path / "nowhere") == []
+    (tmp_path / VIEWS_FILE).write_text("{not json")
+    assert load_views(tmp_path) == []
+    good = views[1].to_dict()
+    (tmp_path / VIEWS_FILE).write_text(json.dumps({"views": [{"box": [1, 2]}, good, {"name": "x", "box": [0, 0, 1,
+                                                                                                          "nan"]}]}))
+    assert load_views(tmp_path) == [views[1]]  # the malformed entries are skipped

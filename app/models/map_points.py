@@ -1,10 +1,14 @@
-"""The t-SNE map's model: points with labels, visibility, and fast spatial look-ups.
+"""The map's model: points with labels, colours, visibility, and fast spatial look-ups.
 
 :class:`MapPoints` holds plain numpy arrays aligned row by row (ids, coordinates, a
-colour code per category, a marker code per implicit function, an architecture code)
-and answers the two questions the map asks on every mouse move or drag: which visible
-point is nearest to here (a KD tree over the visible points) and which visible points
-lie in this box (one vectorised comparison). No Qt here, so it is tested on its own.
+colour code, a marker code per implicit function, an architecture code) and answers the
+questions the map asks on every mouse move or drag: which visible point is nearest to
+here (a KD tree over the visible points), which visible points lie in this box or this
+lasso (vectorised), which match a search. Points are coloured by any record field
+(:data:`COLOUR_FIELDS`): a categorical field gets :data:`PALETTE` colours, a continuous
+one (fit quality) a colour ramp, :data:`RAMP`. A point is visible when its architecture
+is shown and, while the map is isolated to a set of points, it is one of them. No Qt
+here, so it is tested on its own.
 
 Example:
     >>> from types import SimpleNamespace as R
@@ -24,6 +28,20 @@ PALETTE = ("#4e9bea", "#f28e2b", "#5cc26b", "#e5484d", "#b48ae0", "#edc948", "#4
            "#0097a7", "#f06292", "#8d6e63", "#ffffff")
 """Qualitative colours, legible on the dark theme; categories past 20 reuse them in order."""
 
+RAMP = ("#414487", "#3b528b", "#33638d", "#2c728e", "#26828e", "#21918c", "#1fa088", "#28ae80", "#3fbc73",
+        "#5ec962", "#84d44b", "#addc30", "#d8e219", "#fde725")
+"""A viridis ramp (its darkest fifth left out: too dark on the map's background), low to high values."""
+NO_VALUE = "#5d6573"
+"""Colour of points whose record has no value for a continuous field (e.g. no fit quality measured)."""
+COLOURS = PALETTE + RAMP + (NO_VALUE,)
+"""Every colour a point can have; ``MapPoints.colour`` indexes this."""
+RAMP_START = len(PALETTE)
+NO_VALUE_CODE = len(COLOURS) - 1
+COLOUR_FIELDS = {"category": "Category", "function": "Function", "arch": "Architecture", "split": "Split",
+                 "chamfer": "Fit quality (Chamfer)", "iou": "Fit quality (IoU)"}
+"""Record field -> name; :data:`CONTINUOUS` fields get the ramp, the others one colour per value."""
+CONTINUOUS = {"chamfer": "lower is better", "iou": "higher is better"}
+
 MARKERS = ("circle", "square", "triangle")
 FUNCTION_MARKER = {"sdf": 0, "udf": 1, "occ": 2}
 """Marker code per implicit function: circle SDF, square UDF, triangle Occ."""
@@ -41,9 +59,13 @@ class MapPoints:
     Attributes:
         ids, xy: the kept points, ``(N,)`` int64 and ``(N, 2)`` float64.
         records: records aligned with ``ids``.
-        categories, archs: sorted distinct labels; ``colour``, ``arch_code`` index them.
+        categories, archs: sorted distinct labels; ``category_code``, ``arch_code`` index them.
+        colour: ``(N,)`` index into :data:`COLOURS` (see :meth:`set_colour_by`; by category at first).
+        colour_by: the field the colours show.
+        legend: categorical colouring: ``(value, colour index, count)`` per value; continuous: empty.
+        value_range: continuous colouring: ``(lo, hi)`` the ramp spans (higher values clip to hi); else None.
         marker: ``(N,)`` marker code (:data:`FUNCTION_MARKER`, unknown functions get a circle).
-        visible: ``(N,)`` bool, False for points of hidden architectures.
+        visible: ``(N,)`` bool, False for points of hidden architectures or outside the isolated set.
     """
 
     def __init__(self, ids, xy, records: dict):
@@ -61,26 +83,90 @@ class MapPoints:
         cat_index = {c: k for k, c in enumerate(self.categories)}
         arch_index = {a: k for k, a in enumerate(self.archs)}
         self.category_code = np.array([cat_index[r.category] for r in self.records], dtype=np.int64)
-        self.colour = self.category_code % len(PALETTE)
         self.marker = np.array([FUNCTION_MARKER.get(r.function, 0) for r in self.records], dtype=np.int64)
         self.arch_code = np.array([arch_index[r.arch] for r in self.records], dtype=np.int64)
         self.visible = np.ones(len(self.ids), dtype=bool)
         self._hidden_archs: set[str] = set()
+        self._isolated: np.ndarray | None = None
+        self._haystack = [f"{r.name}\n{r.category}\n{getattr(r, 'shape_id', '')}".lower() for r in self.records]
+        self.set_colour_by("category")
         self._rebuild()
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    # --- colours -------------------------------------------------------------------------
+    def set_colour_by(self, field: str) -> None:
+        """Colour by a record field of :data:`COLOUR_FIELDS` (``legend`` / ``value_range`` follow).
+
+        Continuous fields span the ramp from the smallest value to the largest, or to the
+        95th percentile when the largest is more than three times that (one bad fit would
+        otherwise paint every other point the same colour); records without a value get
+        :data:`NO_VALUE`.
+        """
+        if field not in COLOUR_FIELDS:
+            raise ValueError(f"cannot colour by {field!r}; use one of {', '.join(COLOUR_FIELDS)}")
+        self.colour_by = field
+        values = [getattr(r, field, None) for r in self.records]
+        if field in CONTINUOUS:
+            v = np.array([np.nan if x is None else float(x) for x in values], dtype=np.float64)
+            known = v[np.isfinite(v)]
+            self.legend = []
+            if len(known) == 0:
+                self.value_range = None
+                self.colour = np.full(len(v), NO_VALUE_CODE, np.int64)
+                return
+            lo, hi = float(known.min()), float(known.max())
+            p95 = float(np.percentile(known, 95))
+            if hi > 3 * p95 > lo:
+                hi = p95
+            self.value_range = (lo, hi)
+            t = np.clip((v - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+            bins = np.round(np.nan_to_num(t) * (len(RAMP) - 1)).astype(np.int64)
+            self.colour = np.where(np.isfinite(v), RAMP_START + bins, NO_VALUE_CODE)
+            return
+        names = ["" if x is None else str(x) for x in values]
+        distinct = sorted(set(names))
+        code = {name: k for k, name in enumerate(distinct)}
+        codes = np.array([code[n] for n in names], dtype=np.int64)
+        counts = np.bincount(codes, minlength=len(distinct)) if len(codes) else np.zeros(len(distinct), np.int64)
+        self.value_range = None
+        self.colour = codes % len(PALETTE)
+        self.legend = [(name, k % len(PALETTE), int(counts[k])) for k, name in enumerate(distinct)]
+
+    def values(self, field: str) -> np.ndarray:
+        """``(N,)`` float values of a continuous field (NaN where a record has none)."""
+        return np.array([np.nan if getattr(r, field, None) is None else float(getattr(r, field))
+                         for r in self.records], dtype=np.float64)
+
     # --- visibility ----------------------------------------------------------------------
     def set_arch_visible(self, arch: str, visible: bool) -> None:
         """Show or hide every point of one architecture."""
         (self._hidden_archs.discard if visible else self._hidden_archs.add)(arch)
-        hidden = [self.archs.index(a) for a in self._hidden_archs if a in self.archs]
-        self.visible = ~np.isin(self.arch_code, hidden)
-        self._rebuild()
+        self._update_visible()
 
     def hidden_archs(self) -> set[str]:
         return set(self._hidden_archs)
+
+    def isolate(self, rows) -> None:
+        """Show only these rows (the map's "Isolate"); ``None`` shows every row again."""
+        if rows is None:
+            self._isolated = None
+        else:
+            self._isolated = np.zeros(len(self.ids), dtype=bool)
+            self._isolated[np.asarray(rows, dtype=np.int64)] = True
+        self._update_visible()
+
+    def isolated_rows(self) -> np.ndarray | None:
+        """Rows of the isolated set, or None when the map is not isolated."""
+        return None if self._isolated is None else np.flatnonzero(self._isolated)
+
+    def _update_visible(self) -> None:
+        hidden = [self.archs.index(a) for a in self._hidden_archs if a in self.archs]
+        self.visible = ~np.isin(self.arch_code, hidden)
+        if self._isolated is not None:
+            self.visible &= self._isolated
+        self._rebuild()
 
     def visible_rows(self) -> np.ndarray:
         return self._visible_rows
@@ -136,6 +222,35 @@ class MapPoints:
         (xa, xb), (ya, yb) = sorted((x0, x1)), sorted((y0, y1))
         x, y = self.xy[:, 0], self.xy[:, 1]
         return np.flatnonzero(self.visible & (x >= xa) & (x <= xb) & (y >= ya) & (y <= yb))
+
+    def in_polygon(self, polygon) -> np.ndarray:
+        """Rows of visible points inside a closed ``(M, 2)`` polygon (a lasso; even-odd rule), ascending.
+
+        Example:
+            >>> from types import SimpleNamespace as R
+            >>> recs = {i: R(category="c", function="sdf", arch="hash") for i in range(3)}
+            >>> pts = MapPoints(np.arange(3), np.array([[0.2, 0.2], [0.9, 0.9], [2.0, 0.5]]), recs)
+            >>> pts.in_polygon([[0, 0], [1, 0], [0, 1]]).tolist()  # the triangle below x + y = 1
+            [0]
+        """
+        poly = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+        if len(poly) < 3:
+            return np.zeros(0, np.int64)
+        x, y = self.xy[:, 0:1], self.xy[:, 1:2]
+        (x0, y0), (x1, y1) = poly.T[:, None, :], np.roll(poly, -1, axis=0).T[:, None, :]
+        crosses = (y0 > y) != (y1 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+        inside = (crosses & (x < at)).sum(axis=1) % 2 == 1
+        return np.flatnonzero(self.visible & inside)
+
+    def matching(self, text: str) -> np.ndarray | None:
+        """Rows whose name, category or shape id contain every word of ``text`` (as the gallery's search);
+        None for an empty search (nothing to highlight)."""
+        words = text.lower().split()
+        if not words:
+            return None
+        return np.array([row for row, hay in enumerate(self._haystack) if all(w in hay for w in words)], np.int64)
 
     def rows(self, ids) -> np.ndarray:
         """Rows of the given ids that are on the map (unknown ids are skipped)."""

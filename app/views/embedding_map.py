@@ -1,12 +1,16 @@
-"""The t-SNE map panel: every embedded INR as a point, coloured by category.
+"""The map view: every embedded INR as a point, coloured by any catalog field.
 
 :class:`EmbeddingMapView` puts a :class:`~app.views.map_canvas.MapCanvas` beside a
-legend (category colours, function markers: circle SDF, square UDF, triangle Occ; as wide
-as its entries, and it can be hidden), with a bar above it: a menu of the architectures to
-show, the legend toggle, the point count and "Fit view". Hovering a point shows a card with its name,
-labels and thumbnail; the map itself is computed by
-:func:`inret_engine.embedding_map.compute_map` in a worker and handed over with
-:meth:`EmbeddingMapView.set_points`.
+legend (the colours, function markers: circle SDF, square UDF, triangle Occ; as wide
+as its entries, and it can be hidden), with a bar above it: what the colours show
+(category, function, architecture, split, or fit quality as a colour ramp with a bar of
+values under the map), a menu of the architectures to show, the legend toggle, the point
+count and "Fit view". A box or lasso selection brings a second bar: "Isolate N points"
+narrows the map (and the gallery) to them, "Show all" brings every point back, as in the
+Embedding Projector. The gallery's search is shown on the map: matches ringed, the rest
+dimmed. Hovering a point shows a card with its name, labels and thumbnail; the map itself
+is computed by :func:`inret_engine.embedding_map.compute_map` in a worker and handed
+over with :meth:`EmbeddingMapView.set_points`.
 """
 
 from __future__ import annotations
@@ -16,82 +20,29 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QToolButton,
+                               QVBoxLayout, QWidget)
 
-from ..models.map_points import MARKERS, PALETTE, MapPoints
+from ..models.map_points import COLOUR_FIELDS, CONTINUOUS, MapPoints
 from .gallery import ARCH_NAMES as GALLERY_ARCH_NAMES
-from .map_canvas import MapCanvas, marker_path
+from .map_canvas import MapCanvas
+from .map_card import HoverCard
+from .map_legend import RampBar, fill_legend
 
 ARCH_NAMES = {**GALLERY_ARCH_NAMES, "any": "shared"}
 """Display names of the architectures a map can show (``any``: the shared model)."""
-FUNCTION_NAMES = (("SDF", 0), ("UDF", 1), ("Occ", 2))
-CARD_THUMB = 96
-LEGEND_MAX_PX = 260
 THUMB_CACHE = 512
 
 
-def _legend_icon(colour: str, marker: int) -> QIcon:
-    pix = QPixmap(14, 14)
-    pix.fill(Qt.transparent)
-    p = QPainter(pix)
-    p.setRenderHint(QPainter.Antialiasing)
-    p.setPen(QPen(QColor(10, 12, 16), 1))
-    p.setBrush(QColor(colour))
-    marker_path(p, marker, 7, 7, 10)
-    p.end()
-    return QIcon(pix)
-
-
-class _HoverCard(QFrame):
-    """A small card that follows the cursor: thumbnail, name, then category / function / architecture."""
-
-    def __init__(self, parent: QWidget):
-        super().__init__(parent)
-        self.setObjectName("mapHoverCard")
-        self.setAttribute(Qt.WA_TransparentForMouseEvents)
-        self.setStyleSheet("#mapHoverCard { background: #23272e; border: 1px solid #3a414c; border-radius: 6px; }"
-                           "QLabel { background: transparent; }")
-        self.image = QLabel(alignment=Qt.AlignCenter)
-        self.image.setFixedSize(CARD_THUMB, CARD_THUMB)
-        self.text = QLabel(textFormat=Qt.RichText)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 8, 10, 8)
-        layout.addWidget(self.image)
-        layout.addWidget(self.text)
-        self.hide()
-
-    def show_record(self, record, pixmap: QPixmap | None, pos: QPointF, overlapping: int = 0) -> None:
-        arch = ARCH_NAMES.get(record.arch, record.arch)
-        more = f"<br><i>+{overlapping} more at this spot</i>" if overlapping else ""
-        self.text.setText(f"<b style='color:#e3e7ee'>{record.name}</b><br>"
-                          f"<span style='color:#9aa4b2'>{record.category}<br>{record.function.upper()} · {arch}"
-                          f"<br>id {record.id}{more}</span>")
-        if pixmap is None:
-            self.image.setPixmap(QPixmap())
-            self.image.setText("<span style='color:#6c7684'>no preview</span>")
-        else:
-            self.image.setPixmap(pixmap.scaled(CARD_THUMB, CARD_THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation))
-        self.adjustSize()
-        area = self.parentWidget().rect()
-        x, y = int(pos.x()) + 16, int(pos.y()) + 16
-        if x + self.width() > area.right():
-            x = int(pos.x()) - 16 - self.width()
-        if y + self.height() > area.bottom():
-            y = int(pos.y()) - 16 - self.height()
-        self.move(QPoint(max(0, x), max(0, y)))
-        self.show()
-        self.raise_()
-
-
 class EmbeddingMapView(QWidget):
-    """The t-SNE map with its legend and architecture toggles.
+    """The map with its legend, colouring, architecture toggles, isolation and search highlight.
 
     Signals:
         selected(int): a point was clicked (INR id).
         query_requested(int): a point was double-clicked: query with this INR.
-        selection_changed(list): ids inside a Shift+drag box; ``[]`` when the box is cleared.
+        selection_changed(list): the ids the gallery should narrow to: those inside a box or
+            lasso, else the isolated ones; ``[]`` when neither is left.
         thumbnail_wanted(object): the hovered record has no thumbnail yet (connect to
             ``ThumbnailLoader.request``; answer with :meth:`set_thumbnail`).
     """
@@ -104,13 +55,24 @@ class EmbeddingMapView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.canvas = MapCanvas(self)
-        self.card = _HoverCard(self.canvas)
+        self.card = HoverCard(self.canvas)
         self.legend = QListWidget(objectName="mapLegend")
         self.legend.setSelectionMode(QListWidget.NoSelection)
         self.legend.setFocusPolicy(Qt.NoFocus)
         self.legend.setIconSize(QSize(14, 14))
         self.legend.setAccessibleName("Map legend")
-        self.legend.setToolTip("Colours: categories, with how many INRs each · markers: implicit functions")
+        self.legend.setToolTip("Colours: the values of the field the points are coloured by, with how many INRs each "
+                               "· markers: implicit functions")
+        self.colour_combo = QComboBox(objectName="mapColourBy")
+        for field, name in COLOUR_FIELDS.items():
+            self.colour_combo.addItem(name, field)
+        self.colour_combo.setToolTip("Colour the points by a catalog field; fit quality (Chamfer, IoU) as a colour "
+                                     "ramp with its values under the map")
+        self.colour_combo.setAccessibleName("Colour the map points by")
+        self.colour_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.colour_combo.currentIndexChanged.connect(lambda _i: self.set_colour_by(self.colour_combo.currentData()))
+        self.ramp = RampBar()
+        self.ramp.hide()
         self.arch_menu = QMenu(self)
         self.arch_button = QToolButton(objectName="mapArchs", text="Architectures", popupMode=QToolButton.InstantPopup)
         self.arch_button.setMenu(self.arch_menu)
@@ -129,23 +91,35 @@ class EmbeddingMapView(QWidget):
         fit.setToolTip("Zoom and centre so every point shows (0, or double-click empty map space)")
         fit.clicked.connect(self.canvas.fit)
         bar = QHBoxLayout()
+        colour_label = QLabel("Colour", objectName="filterLabel")
+        colour_label.setBuddy(self.colour_combo)
+        bar.addWidget(colour_label)
+        bar.addWidget(self.colour_combo)
         bar.addWidget(self.arch_button)
         bar.addWidget(self.legend_button)
         bar.addStretch(1)
         bar.addWidget(self.count)
         bar.addWidget(fit)
+        self.selection_bar = self._build_selection_bar()
+        plot = QVBoxLayout()
+        plot.setSpacing(2)
+        plot.addWidget(self.canvas, 1)
+        plot.addWidget(self.ramp)
         body = QHBoxLayout()
         body.setSpacing(6)
-        body.addWidget(self.canvas, 1)
+        body.addLayout(plot, 1)
         body.addWidget(self.legend)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.selection_bar)
         layout.addLayout(body, 1)
         self._thumbs: OrderedDict[int, QPixmap] = OrderedDict()
         self._wanted: set[int] = set()
         self._provider: Callable[[int], QImage | None] | None = None
         self._selection: list[int] = []
+        self._isolated: list[int] | None = None
+        self._search = ""
         self._hover_pos = QPointF()
         self.canvas.clicked.connect(self.selected)
         self.canvas.double_clicked.connect(self.query_requested)
@@ -153,17 +127,106 @@ class EmbeddingMapView(QWidget):
         self.canvas.hovered.connect(self._hovered)
         self.set_points(np.zeros(0, np.int64), np.zeros((0, 2)), {})
 
+    def _build_selection_bar(self) -> QWidget:
+        widget = QWidget(objectName="mapSelectionBar")
+        self.selection_label = QLabel(objectName="filterLabel")
+        self.isolate_button = QPushButton("Isolate", objectName="mapIsolate")
+        self.isolate_button.setToolTip("Show only the selected points on the map (and in the gallery)")
+        self.isolate_button.setAccessibleName("Isolate the selected points")
+        self.isolate_button.clicked.connect(self.isolate)
+        self.show_all_button = QPushButton("Show all", objectName="mapShowAll")
+        self.show_all_button.setToolTip("Clear the selection and the isolation: every point shows again")
+        self.show_all_button.setAccessibleName("Show every point on the map")
+        self.show_all_button.clicked.connect(self.show_all)
+        row = QHBoxLayout(widget)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.selection_label)
+        row.addStretch(1)
+        row.addWidget(self.isolate_button)
+        row.addWidget(self.show_all_button)
+        widget.hide()
+        return widget
+
     # --- content ---------------------------------------------------------------------------
     def set_points(self, ids, xy, records: dict) -> None:
-        """Show ``ids`` ``(N,)`` at ``xy`` ``(N, 2)``; ``records`` maps id -> InrRecord (others are left out)."""
+        """Show ``ids`` ``(N,)`` at ``xy`` ``(N, 2)``; ``records`` maps id -> InrRecord (others are left out).
+
+        The colouring, the search highlight and an isolation carry over (a new projection
+        of the same store keeps them); a box selection does not.
+        """
         points = MapPoints(ids, xy, records)
+        points.set_colour_by(self.colour_combo.currentData())
         self._selection = []
         self._wanted.clear()
         self.card.hide()
+        hidden = {a for a, action in self.arch_boxes.items() if not action.isChecked()}
+        for arch in hidden & set(points.archs):
+            points.set_arch_visible(arch, False)
+        if self._isolated is not None:
+            points.isolate(points.rows(self._isolated))
         self.canvas.set_points(points)
-        self._rebuild_arch_boxes(points.archs)
-        self._rebuild_legend(points)
+        self.canvas.search_rows = points.matching(self._search)
+        self._rebuild_arch_boxes(points.archs, hidden)
+        self._show_colours()
         self._update_count()
+
+    def set_colour_by(self, field: str) -> None:
+        """Colour the points by a field of :data:`~app.models.map_points.COLOUR_FIELDS`."""
+        i = self.colour_combo.findData(field)
+        if i < 0:
+            raise ValueError(f"cannot colour by {field!r}")
+        if i != self.colour_combo.currentIndex():
+            self.colour_combo.setCurrentIndex(i)  # comes back here through the signal
+            return
+        self.canvas.points.set_colour_by(field)
+        self._show_colours()
+        self.canvas.update()
+
+    def colour_by(self) -> str:
+        return self.colour_combo.currentData()
+
+    def set_search(self, text: str) -> None:
+        """Highlight the points matching the gallery's search (every word in name, category or shape id)."""
+        self._search = text
+        self.canvas.search_rows = self.canvas.points.matching(text)
+        self._update_count()
+        self.canvas.update()
+
+    def isolate(self) -> None:
+        """Narrow the map to the selected points (the Embedding Projector's "Isolate N points")."""
+        if not self._selection:
+            return
+        self._isolated = list(self._selection)
+        canvas = self.canvas
+        canvas.box_rows = np.zeros(0, np.int64)
+        self._selection = []
+        canvas.points.isolate(canvas.points.rows(self._isolated))
+        self._forget_hidden_marks()
+        canvas.fit()
+        self._update_count()
+        self.selection_changed.emit(list(self._isolated))
+
+    def isolate_ids(self, ids) -> None:
+        """Narrow the map to these ids (as :meth:`isolate` does with a selection); ``None``: show all."""
+        if ids is None:
+            self.show_all()
+            return
+        self._selection = [int(i) for i in ids if int(i) in self.canvas.points.row_of]
+        self.isolate()
+
+    def isolated_ids(self) -> list[int] | None:
+        return None if self._isolated is None else list(self._isolated)
+
+    def show_all(self) -> None:
+        """Clear the box selection and the isolation: every point (of the shown architectures) again."""
+        had = bool(self._selection) or self._isolated is not None
+        self._isolated, self._selection = None, []
+        self.canvas.box_rows = np.zeros(0, np.int64)
+        self.canvas.points.isolate(None)
+        self.canvas.fit()
+        self._update_count()
+        if had:
+            self.selection_changed.emit([])
 
     def set_message(self, text: str) -> None:
         """Text shown over an empty map (e.g. "Computing the map…" or an error)."""
@@ -201,6 +264,9 @@ class EmbeddingMapView(QWidget):
         """Show or hide one architecture's points (as its check box does)."""
         self.arch_boxes[arch].setChecked(visible)
 
+    def hidden_archs(self) -> list[str]:
+        return sorted(a for a, action in self.arch_boxes.items() if not action.isChecked())
+
     def fit(self) -> None:
         self.canvas.fit()
 
@@ -222,14 +288,14 @@ class EmbeddingMapView(QWidget):
         return QPoint(int(round(x)), int(round(y)))
 
     # --- internals -------------------------------------------------------------------------
-    def _rebuild_arch_boxes(self, archs: list[str]) -> None:
+    def _rebuild_arch_boxes(self, archs: list[str], hidden: set[str] = frozenset()) -> None:
         self.arch_menu.clear()
         self.arch_boxes = {}
         for arch in archs:
             action = self.arch_menu.addAction(ARCH_NAMES.get(arch, arch))
             action.setObjectName(f"mapArch_{arch}")
             action.setCheckable(True)
-            action.setChecked(True)
+            action.setChecked(arch not in hidden)
             action.toggled.connect(lambda on, a=arch: self._arch_toggled(a, on))
             self.arch_boxes[arch] = action
         self.arch_button.setEnabled(bool(archs))
@@ -247,55 +313,41 @@ class EmbeddingMapView(QWidget):
             text = f"Architectures: {len(shown)} of {len(self.arch_boxes)}"
         self.arch_button.setText(text)
 
-    def _rebuild_legend(self, points: MapPoints) -> None:
-        self.legend.clear()
-        counts = np.bincount(points.category_code, minlength=len(points.categories))
-
-        def header(text: str) -> None:
-            item = QListWidgetItem(text)
-            item.setFlags(Qt.NoItemFlags)
-            item.setForeground(QColor("#8c96a5"))
-            self.legend.addItem(item)
-
-        header("Category")
-        for k, category in enumerate(points.categories):
-            item = QListWidgetItem(_legend_icon(PALETTE[k % len(PALETTE)], 0), f"{category}  ({counts[k]})")
-            item.setFlags(Qt.ItemIsEnabled)
-            self.legend.addItem(item)
-        header("Function")
-        for name, marker in FUNCTION_NAMES:
-            item = QListWidgetItem(_legend_icon("#c9d1dc", marker), f"{name}  ({MARKERS[marker]})")
-            item.setFlags(Qt.ItemIsEnabled)
-            self.legend.addItem(item)
-        self._fit_legend()
-
-    def _fit_legend(self) -> None:
-        """As wide as its longest entry (so nothing is cut off), within reason; it scrolls when tall."""
-        fm = self.legend.fontMetrics()
-        texts = [self.legend.item(i).text() for i in range(self.legend.count())]
-        widest = max((fm.horizontalAdvance(t) for t in texts), default=60)
-        scroll = self.legend.verticalScrollBar().sizeHint().width()
-        self.legend.setFixedWidth(min(LEGEND_MAX_PX, widest + self.legend.iconSize().width() + 34 + scroll))
+    def _show_colours(self) -> None:
+        points = self.canvas.points
+        fill_legend(self.legend, points)
+        field = points.colour_by
+        if field in CONTINUOUS and points.value_range is not None:
+            lo, hi = points.value_range
+            values = points.values(field)
+            self.ramp.set_range(field, lo, hi, bool(np.nanmax(values) > hi) if np.isfinite(values).any() else False)
+            self.ramp.show()
+        else:
+            self.ramp.hide()
 
     def _arch_toggled(self, arch: str, on: bool) -> None:
         self._update_arch_button()
         canvas = self.canvas
         canvas.points.set_arch_visible(arch, on)
-        for attr in ("selected_row", "hover_row"):
-            row = getattr(canvas, attr)
-            if row >= 0 and not canvas.points.visible[row]:
-                setattr(canvas, attr, -1)
-        self.card.hide()
+        self._forget_hidden_marks()
         if len(canvas.box_rows):
             canvas.box_rows = canvas.box_rows[canvas.points.visible[canvas.box_rows]]
             self._box_selected([int(i) for i in canvas.points.ids[canvas.box_rows]])
         canvas.update()
         self._update_count()
 
+    def _forget_hidden_marks(self) -> None:
+        canvas = self.canvas
+        for attr in ("selected_row", "hover_row"):
+            row = getattr(canvas, attr)
+            if row >= 0 and not canvas.points.visible[row]:
+                setattr(canvas, attr, -1)
+        self.card.hide()
+
     def _box_selected(self, ids: list) -> None:
         self._selection = list(ids)
         self._update_count()
-        self.selection_changed.emit(list(ids))
+        self.selection_changed.emit(list(ids) if ids or self._isolated is None else list(self._isolated))
 
     def _hovered(self, row: int, pos: QPointF) -> None:
         if row < 0:
@@ -333,4 +385,17 @@ class EmbeddingMapView(QWidget):
         text = f"{shown:,} of {len(pts):,} INRs" if shown != len(pts) else f"{len(pts):,} INRs"
         if self._selection:
             text += f" · {len(self._selection):,} selected"
+        matches = self.canvas.search_rows
+        if matches is not None:
+            text += f" · {len(matches):,} match"
         self.count.setText(text)
+        self.count.setToolTip("Points shown of all on the map; selected: in the box or lasso; match: the gallery "
+                              "search's matches, ringed on the map (the rest dimmed)")
+        n = len(self._selection)
+        if n:
+            self.selection_label.setText(f"{n:,} selected" + (" of the isolated points" if self._isolated else ""))
+            self.isolate_button.setText(f"Isolate {n:,} point{'s' if n != 1 else ''}")
+        elif self._isolated is not None:
+            self.selection_label.setText(f"Isolated: {len(self._isolated):,} points")
+        self.isolate_button.setVisible(bool(n))
+        self.selection_bar.setVisible(bool(n) or self._isolated is not None)

@@ -1,13 +1,15 @@
-"""The t-SNE map's drawing surface: points, zoom and pan, hover, click and box selection.
+"""The map's drawing surface: points, zoom and pan, hover, click, box and lasso selection.
 
-Every point is one fragment of a small sprite atlas (one row per palette colour, one
+Every point is one fragment of a small sprite atlas (one row per colour, one
 column per marker), so a frame is a numpy fill of an ``(N, 10)`` array and a single
 ``QPainter.drawPixmapFragments`` call: 10,000 points paint in a few milliseconds. The few
-emphasised points (query, neighbours, clicked, hovered) are drawn on top with ordinary
-QPainter calls. Hit-testing goes through :class:`~app.models.map_points.MapPoints`.
+emphasised points (query, neighbours, clicked, hovered, search matches) are drawn on top
+with ordinary QPainter calls; while a search, a selection or a query is shown the other
+points are dimmed. Hit-testing goes through :class:`~app.models.map_points.MapPoints`.
 
 Mouse: wheel zooms around the cursor, drag pans, Shift+drag draws a selection box,
-click picks a point, double-click asks for a query (on empty space it refits the view).
+Ctrl+drag a free-hand lasso, click picks a point, double-click asks for a query (on empty
+space it refits the view).
 
 Keyboard (Tab gives the map focus): the arrow keys pick the nearest point in that
 direction (the first press the point nearest the middle), Enter queries with the picked
@@ -25,7 +27,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
 
-from ..models.map_points import PALETTE, MapPoints
+from ..models.map_points import COLOURS, MapPoints
 
 BACKGROUND = QColor("#15181d")
 MARKER_PX = 8
@@ -34,6 +36,8 @@ HIT_PX = 7.0
 """Hover / click radius in logical pixels."""
 DIM_OPACITY = 0.22
 DRAG_PX = 4
+SEARCH_RINGS = 300
+"""Search matches get a ring of their own up to this many (more would only clutter the map)."""
 ARROWS = {Qt.Key_Left: (-1.0, 0.0), Qt.Key_Right: (1.0, 0.0), Qt.Key_Up: (0.0, 1.0), Qt.Key_Down: (0.0, -1.0)}
 """Arrow key -> direction on the map (y up)."""
 
@@ -51,14 +55,14 @@ def marker_path(painter: QPainter, marker: int, cx: float, cy: float, size: floa
 
 
 def sprite_atlas(dpr: float) -> tuple[QPixmap, int]:
-    """Markers in every palette colour, each in a square cell; returns the atlas and the cell size in pixels."""
+    """Markers in every colour of :data:`COLOURS`, each in a square cell; returns the atlas and the cell size in pixels."""
     cell = int(round((MARKER_PX + 2) * dpr))
-    atlas = QPixmap(cell * 3, cell * len(PALETTE))
+    atlas = QPixmap(cell * 3, cell * len(COLOURS))
     atlas.fill(Qt.transparent)
     p = QPainter(atlas)
     p.setRenderHint(QPainter.Antialiasing)
     p.setPen(QPen(QColor(10, 12, 16, 200), max(1.0, dpr)))
-    for row, colour in enumerate(PALETTE):
+    for row, colour in enumerate(COLOURS):
         p.setBrush(QColor(colour))
         for marker in range(3):
             marker_path(p, marker, (marker + 0.5) * cell, (row + 0.5) * cell, MARKER_PX * dpr)
@@ -72,7 +76,7 @@ class MapCanvas(QWidget):
     Signals:
         clicked(int): a point was clicked.
         double_clicked(int): a point was double-clicked.
-        box_selected(list): ids inside a Shift+drag box (empty when a click cleared it).
+        box_selected(list): ids inside a Shift+drag box or a Ctrl+drag lasso (empty when a click cleared it).
         hovered(int, QPointF): row under the cursor (-1 for none) and the cursor position.
     """
 
@@ -86,15 +90,17 @@ class MapCanvas(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setMinimumSize(160, 120)
-        self.setAccessibleName("t-SNE map of the store")
-        self.setToolTip("Each point is an INR, coloured by category. Click: select · double-click or Enter: query · "
-                        "wheel or +/-: zoom · drag: pan · Shift+drag: select a box · arrow keys: move between "
-                        "points · 0: fit")
+        self.setAccessibleName("Map of the store's embeddings")
+        self.setToolTip("Each point is an INR. Click: select · double-click or Enter: query · wheel or +/-: zoom · "
+                        "drag: pan · Shift+drag: select a box · Ctrl+drag: lasso · arrow keys: move between points · "
+                        "0: fit")
         self.points = MapPoints(np.zeros(0), np.zeros((0, 2)), {})
         self.center, self.scale = np.zeros(2), 1.0
         self.selected_row = self.hover_row = self.query_row = -1
         self.neighbour_rows = np.zeros(0, np.int64)
         self.box_rows = np.zeros(0, np.int64)
+        self.search_rows: np.ndarray | None = None
+        """Rows matching the search (None: no search)."""
         self.last_paint_ms = 0.0
         self.message = "No map yet"
         self._atlas: tuple[QPixmap, int, float] | None = None
@@ -102,6 +108,7 @@ class MapCanvas(QWidget):
         self._press: QPointF | None = None
         self._press_center = self.center
         self._band: QRectF | None = None
+        self._lasso: list[QPointF] | None = None
         self._dragging = False
         self._auto_fit = True  # refit on resize until the user zooms or pans
 
@@ -110,6 +117,7 @@ class MapCanvas(QWidget):
         self.points = points
         self.selected_row = self.hover_row = self.query_row = -1
         self.neighbour_rows = self.box_rows = np.zeros(0, np.int64)
+        self.search_rows = None
         self.fit()
 
     def fit(self) -> None:
@@ -120,6 +128,20 @@ class MapCanvas(QWidget):
         room = np.maximum([self.width() - 40, self.height() - 40], 10)
         self.scale = float(min(room / span))
         self._auto_fit = True
+        self.update()
+
+    def view_box(self) -> tuple[float, float, float, float]:
+        """The map area on screen, ``(x0, y0, x1, y1)`` in map units (bottom-left, top-right)."""
+        (x0, y0), (x1, y1) = self.to_map(QPointF(0, self.height())), self.to_map(QPointF(self.width(), 0))
+        return float(x0), float(y0), float(x1), float(y1)
+
+    def set_view_box(self, box) -> None:
+        """Zoom and centre so the map area ``(x0, y0, x1, y1)`` fills the canvas (keeping the aspect)."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        self.center = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        span = np.maximum([abs(x1 - x0), abs(y1 - y0)], 1e-9)
+        self.scale = float(min(np.array([max(self.width(), 1), max(self.height(), 1)]) / span))
+        self._auto_fit = False
         self.update()
 
     def to_screen(self, xy: np.ndarray) -> np.ndarray:
@@ -136,10 +158,16 @@ class MapCanvas(QWidget):
         x, y = self.to_map(pos)
         return self.points.nearest(x, y, HIT_PX / self.scale)
 
-    def emphasised(self) -> np.ndarray:
-        """Rows drawn at full strength while others are dimmed (box selection and highlight)."""
+    def emphasised(self) -> np.ndarray | None:
+        """Rows drawn at full strength while others are dimmed (box selection, search matches, query
+        and hits); None when nothing is emphasised (every point at full strength)."""
         extra = [self.query_row] if self.query_row >= 0 else []
-        return np.concatenate([self.box_rows, self.neighbour_rows, np.array(extra, np.int64)])
+        parts = [self.box_rows, self.neighbour_rows, np.array(extra, np.int64)]
+        if self.search_rows is not None:
+            parts.append(self.search_rows)
+        elif not any(len(p) for p in parts):
+            return None
+        return np.concatenate(parts)
 
     # --- painting ------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
@@ -151,6 +179,7 @@ class MapCanvas(QWidget):
             p.setPen(QColor("#6c7684"))
             p.drawText(self.rect(), Qt.AlignCenter | Qt.TextWordWrap, self.message)
         p.setRenderHint(QPainter.Antialiasing)
+        self._paint_search(p)
         self._paint_highlight(p)
         for row, colour in ((self.selected_row, "#ffffff"), (self.hover_row, "#ffe08a")):
             if 0 <= row < len(self.points) and self.points.visible[row]:
@@ -159,6 +188,10 @@ class MapCanvas(QWidget):
             p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.DashLine))
             p.setBrush(QColor(61, 124, 201, 50))
             p.drawRect(self._band)
+        if self._lasso is not None and len(self._lasso) > 1:
+            p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.DashLine))
+            p.setBrush(QColor(61, 124, 201, 50))
+            p.drawPolygon(QPolygonF(self._lasso))
         if self.hasFocus():
             p.setPen(QPen(QColor("#3d7cc9"), 2))
             p.setBrush(Qt.NoBrush)
@@ -192,8 +225,15 @@ class MapCanvas(QWidget):
         f[:, 6:8] = 1.0 / dpr
         f[:, 8] = 0.0
         strong = self.emphasised()
-        f[:, 9] = np.where(np.isin(rows, strong), 1.0, DIM_OPACITY) if len(strong) else 1.0
+        f[:, 9] = 1.0 if strong is None else np.where(np.isin(rows, strong), 1.0, DIM_OPACITY)
         p.drawPixmapFragments(shiboken6.wrapInstance(f.ctypes.data, QPainter.PixmapFragment), n, atlas)
+
+    def _paint_search(self, p: QPainter) -> None:
+        rows = self.search_rows
+        if rows is None or not 0 < len(rows) <= SEARCH_RINGS:
+            return
+        for row in rows[self.points.visible[rows]]:
+            self._ring(p, int(row), 6.5, QColor("#7fe0ff"), 1.4)
 
     def _paint_highlight(self, p: QPainter) -> None:
         if self.query_row < 0:
@@ -220,6 +260,8 @@ class MapCanvas(QWidget):
         self._press, self._press_center, self._dragging = event.position(), self.center.copy(), False
         if event.button() == Qt.LeftButton and event.modifiers() & Qt.ShiftModifier:
             self._band = QRectF(event.position(), event.position())
+        elif event.button() == Qt.LeftButton and event.modifiers() & Qt.ControlModifier:
+            self._lasso = [event.position()]
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
         pos = event.position()
@@ -228,6 +270,8 @@ class MapCanvas(QWidget):
             self._dragging |= abs(delta.x()) + abs(delta.y()) > DRAG_PX
             if self._band is not None:
                 self._band = QRectF(self._press, pos).normalized()
+            elif self._lasso is not None:
+                self._lasso.append(pos)
             elif self._dragging:
                 self._auto_fit = False
                 self.center = self._press_center - np.array([delta.x(), -delta.y()]) / self.scale
@@ -236,11 +280,14 @@ class MapCanvas(QWidget):
         self._set_hover(self.row_at(pos), pos)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
-        pos, band, dragging = event.position(), self._band, self._dragging
-        self._press, self._band, self._dragging = None, None, False
+        pos, band, lasso, dragging = event.position(), self._band, self._lasso, self._dragging
+        self._press, self._band, self._lasso, self._dragging = None, None, None, False
         if band is not None and dragging:
             a, b = self.to_map(band.topLeft()), self.to_map(band.bottomRight())
             self.box_rows = self.points.in_box(a[0], a[1], b[0], b[1])
+            self.box_selected.emit([int(i) for i in self.points.ids[self.box_rows]])
+        elif lasso is not None and dragging:
+            self.box_rows = self.points.in_polygon([self.to_map(q) for q in lasso + [pos]])
             self.box_selected.emit([int(i) for i in self.points.ids[self.box_rows]])
         elif not dragging and event.button() == Qt.LeftButton:
             row = self.row_at(pos)

@@ -246,7 +246,7 @@ def test_a_store_without_an_encoder_says_so_on_the_map(qtbot, bare_store, query_
 def test_a_cancelled_map_says_how_to_get_it(qtbot, query_store, errors, tmp_path):
     root = tmp_path / "S"
     shutil.copytree(query_store, root)
-    for cached in root.rglob("tsne.npz"):  # force a t-SNE run
+    for cached in root.rglob("map-*.npz"):  # force a t-SNE run
         cached.unlink()
     window = MainWindow()
     qtbot.addWidget(window)
