@@ -21,6 +21,7 @@ from .data.demo_shapes import DEMO_CATEGORIES, demo_catalog, demo_mesh
 from .data.geometry import Normalization, ShapeGeometry, ShapeLoadError
 from .data.loading import load_shape, normalize
 from .data.sampling import sample_ground_truth
+from .errors import UsageError
 from .fields import FieldConfig, default_config
 from .fit import FitSettings, fit, measure_quality
 from .functions import ImplicitFunction
@@ -56,6 +57,7 @@ class BuildOptions:
     seed: int = 0
     align: bool = False
     configs: tuple[FieldConfig, ...] | None = None  # overrides ``archs`` with explicit configs
+    device: str | None = None  # where to fit: None = CUDA when present, else the CPU
 
     def field_configs(self) -> list[FieldConfig]:
         return list(self.configs) if self.configs else [default_config(a) for a in self.archs]
@@ -101,7 +103,7 @@ def _demo_sources(splits, categories, per_category) -> list[SourceShape]:
     n = per_category or DEMO_PER_CATEGORY
     wanted = {c.lower() for c in categories} if categories else None
     if wanted and not wanted <= set(DEMO_CATEGORIES):
-        raise ValueError(f"unknown demo categories {sorted(wanted - set(DEMO_CATEGORIES))}; "
+        raise UsageError(f"unknown demo categories {sorted(wanted - set(DEMO_CATEGORIES))}; "
                          f"available: {', '.join(DEMO_CATEGORIES)}")
     out = []
     for category, name in demo_catalog(n):
@@ -112,7 +114,7 @@ def _demo_sources(splits, categories, per_category) -> list[SourceShape]:
         out.append(SourceShape(shape_id=f"demo/{name}", name=name, category=category, split=split,
                                source=f"demo:{name}", load=lambda c=category, i=index: _demo_geometry(c, i)))
     if not out:
-        raise ValueError("no demo shapes match the split/category filters")
+        raise UsageError("no demo shapes match the split/category filters")
     return out
 
 
@@ -238,7 +240,7 @@ def _fit_batch(store: Store, config: FieldConfig, function: ImplicitFunction, sh
     gts = [store.ground_truth(s.shape_id) for s in shapes]
     settings = FitSettings(steps=options.steps, seed=options.seed)
     start = time.perf_counter()
-    for event in fit(config, function, gts, [s.shape_id for s in shapes], settings):
+    for event in fit(config, function, gts, [s.shape_id for s in shapes], settings, device=options.device):
         if event.field is None:
             yield event
             continue

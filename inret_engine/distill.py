@@ -21,6 +21,7 @@ import torch
 from scipy.spatial import cKDTree
 
 from .data.sampling import GroundTruth
+from .errors import UsageError
 from .fields import Field, FieldConfig
 from .fit import FitSettings, fit_to_end, measure_quality
 from .functions import ImplicitFunction
@@ -59,7 +60,7 @@ def oracle_ground_truth(source: PointFn, function: ImplicitFunction, *, n_unifor
     batched = lambda x: torch.stack([source(p) for p in x])  # noqa: E731
     surf = surface_points(batched, 1, function, n_points=n_surface + n_eval_surface, seed=seed)[0]
     if len(surf) < 100:
-        raise ValueError("the source field has no surface to distill (it never reaches its zero level)")
+        raise UsageError("the source field has no surface to distill (it never reaches its zero level)")
     surf = surf[rng.permutation(len(surf))]
     train_surf, eval_surf = surf[: len(surf) // 2], surf[len(surf) // 2:]
     train_surf = train_surf[rng.integers(0, len(train_surf), n_surface)]
@@ -149,5 +150,5 @@ def _plan(source, function: ImplicitFunction | None) -> tuple[dict, dict | None,
         return (dict(source.labels), source.normalization, function or source.function,
                 f"{source.config.config_id} {source.function.value}")
     if function is None:
-        raise ValueError("say which implicit function the source field outputs")
+        raise UsageError("say which implicit function the source field outputs")
     return {}, None, function, "callable"

@@ -12,6 +12,7 @@ from collections import Counter
 
 import numpy as np
 
+from .errors import UsageError
 from .index import EmbeddingIndex
 from .retrieval import Retriever
 from .retrieval_metrics import evaluate_rankings
@@ -31,7 +32,7 @@ def evaluate(retriever: Retriever, *, split: str = "test", k: int = 10) -> dict:
     vectors = dict(zip(index.ids.tolist(), index.vectors()))
     recs = [r for r in retriever.records() if r.split == split and r.id in vectors]
     if not recs:
-        raise ValueError(f"no embedded {split} INRs to evaluate")
+        raise UsageError(f"no embedded {split} INRs to evaluate")
     archs = sorted({r.arch for r in recs})
     cell = _Cells(retriever, vectors, k)
     if len(archs) == 1:

@@ -22,6 +22,7 @@ from torch import nn
 
 from . import functions as fns
 from .data.sampling import GroundTruth
+from .device import resolve_device
 from .fields import Field, FieldConfig, MLPConfig
 from .functions import ImplicitFunction
 from .metrics import chamfer_distance, iou
@@ -75,7 +76,7 @@ class FitQuality:
 
 def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[GroundTruth],
         keys: Sequence[str], settings: FitSettings = FitSettings(), *,
-        device: torch.device | str = "cpu", report_every: int = 10) -> Iterator[FitProgress]:
+        device: torch.device | str | None = None, report_every: int = 10) -> Iterator[FitProgress]:
     """Fit one INR per ground truth; yields progress, the final record holds the field.
 
     Args:
@@ -84,11 +85,12 @@ def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[Groun
         targets: one ground truth per INR.
         keys: one stable key per INR (its shape id): seeds its grid and its point stream.
         settings: steps, points per step, learning rates, seed.
-        device: where to train.
+        device: where to train (None: CUDA when present, else the CPU).
         report_every: yield a record every this many steps.
     """
     if len(targets) != len(keys) or not targets:
         raise ValueError("fit needs one key per ground truth, and at least one of each")
+    device = resolve_device(device)
     points = [torch.as_tensor(gt.points, dtype=torch.float32) for gt in targets]
     values = [torch.as_tensor(fns.target(function, gt.sdf, gt.udf, gt.occ), dtype=torch.float32)
               for gt in targets]

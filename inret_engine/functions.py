@@ -25,6 +25,8 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from .errors import UsageError
+
 UDF_CLAMP = 0.1
 """Distances above this are not distinguished by the UDF loss (NDF's clamp)."""
 
@@ -45,7 +47,7 @@ class ImplicitFunction(str, enum.Enum):
             return cls(str(value).strip().lower())
         except ValueError:
             names = ", ".join(f.value for f in cls)
-            raise ValueError(f"unknown implicit function {value!r}; expected one of {names}") from None
+            raise UsageError(f"unknown implicit function {value!r}; expected one of {names}") from None
 
     @property
     def level(self) -> float:
@@ -69,7 +71,7 @@ def parse_functions(values: "str | Iterable[str | ImplicitFunction]") -> list[Im
         if fn not in out:
             out.append(fn)
     if not out:
-        raise ValueError("no implicit function given")
+        raise UsageError("no implicit function given")
     return out
 
 
@@ -82,7 +84,7 @@ def require(function: ImplicitFunction, allowed: Iterable[ImplicitFunction], wha
     allowed = tuple(allowed)
     if function not in allowed:
         ok = ", ".join(f.value.upper() for f in allowed)
-        raise ValueError(f"{what} needs an INR of {ok}, got {function.value.upper()}")
+        raise UsageError(f"{what} needs an INR of {ok}, got {function.value.upper()}")
 
 
 def target(function: ImplicitFunction, sdf: torch.Tensor | None, udf: torch.Tensor,
@@ -92,7 +94,7 @@ def target(function: ImplicitFunction, sdf: torch.Tensor | None, udf: torch.Tens
         return udf
     values = sdf if function is ImplicitFunction.SDF else occ
     if values is None:
-        raise ValueError(f"{function.value.upper()} needs inside/outside ground truth, "
+        raise UsageError(f"{function.value.upper()} needs inside/outside ground truth, "
                          "which a point cloud does not give (fit a UDF instead)")
     return values
 

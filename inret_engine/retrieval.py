@@ -22,6 +22,7 @@ from .encoders.dataset import encoder_inputs
 from .encoders.embed import embed_records, embeddable
 from .encoders.model import INRetModel, ModelSpec
 from .encoders.pretrained import pretrained_path
+from .errors import UsageError
 from .functions import ImplicitFunction
 from .index import EmbeddingIndex
 from .store import InrRecord, ShapeINR, Store
@@ -106,7 +107,7 @@ class Retriever:
         for model in cls.installed(store):
             if model.spec.accepts(config_id, function):
                 return cls(store, model)
-        raise ValueError(f"no encoder in {store.root / MODELS} handles {config_id} {function.upper()} INRs; "
+        raise UsageError(f"no encoder in {store.root / MODELS} handles {config_id} {function.upper()} INRs; "
                          "train one (inret train-encoder) and run inret embed, or distill the INR")
 
     # --- embeddings -------------------------------------------------------------------
@@ -146,7 +147,7 @@ class Retriever:
     def ready_index(self) -> EmbeddingIndex:
         index = self.load_index()
         if index is None:
-            raise ValueError(f"{self.store.root} has no embeddings for this model yet; run inret embed")
+            raise UsageError(f"{self.store.root} has no embeddings for this model yet; run inret embed")
         return index
 
     def _labels(self, index: EmbeddingIndex) -> tuple[np.ndarray, ...]:
@@ -167,7 +168,7 @@ class Retriever:
     def embed_inr(self, inr: ShapeINR) -> np.ndarray:
         """Embedding of an INR that is not (necessarily) in the store: ``(embed_dim,)``."""
         if not self.model.spec.accepts(inr.config.config_id, inr.function.value):
-            raise ValueError(f"this model encodes {self.model.spec.config_id} INRs, not "
+            raise UsageError(f"this model encodes {self.model.spec.config_id} INRs, not "
                              f"{inr.config.config_id}; distill the INR first")
         inputs = encoder_inputs(inr.to_field(), inr.function, resolution=self.model.spec.resolution,
                                 probe=self.model.spec.reads_field)

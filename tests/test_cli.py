@@ -101,10 +101,11 @@ def test_kill_9_mid_build_then_resume_completes_a_consistent_store(tmp_path):
            "--batch", "1", *FAST]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     for _ in range(2):  # kill twice: once early, once later
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 120
-        while time.time() < deadline and _inr_rows(out) < 2 + 3 * _ :
+        while time.time() < deadline and _inr_rows(out) < 2 + 3 * _ and proc.poll() is None:
             time.sleep(0.05)
+        assert proc.poll() is None, f"the build ended before it was killed: {proc.communicate()[1][-2000:]}"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

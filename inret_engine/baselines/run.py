@@ -15,13 +15,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..encoders.embed import default_device
+from ..device import default_device
 from ..store import InrRecord, Store
 from .conversion import N_VIEWS, Conversion, convert_records, time_conversion
 from .multiview import MultiViewCNN
 from .pointcloud import PointNetPP
-from .training import (PRESETS, Preset, augment_points, augment_views, embed_one_by_one, train_classifier,
-                       views_to_tensor)
+from .training import (
+    PRESETS,
+    Preset,
+    augment_points,
+    augment_views,
+    embed_one_by_one,
+    train_classifier,
+    views_to_tensor,
+)
 
 BASELINES = ("pointcloud", "multiview")
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..device import default_device
 from ..encoders.dataset import TrainingSet
-from ..encoders.embed import default_device, embed_records
+from ..encoders.embed import embed_records
 from ..encoders.model import INRetModel
 from ..encoders.training import TrainProgress, TrainSettings, train
 from ..functions import ImplicitFunction

@@ -29,8 +29,8 @@ from pathlib import Path
 import torch
 
 from ..build import DEMO, BuildOptions, build_store, resolve_sources
+from ..device import default_device
 from ..distill import distill_many
-from ..encoders.embed import default_device
 from ..encoders.model import INRetModel
 from ..encoders.pretrained import pretrained_path
 from ..functions import ImplicitFunction

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..encoders.dataset import encoder_inputs
+from ..errors import UsageError
 from ..retrieval import Retriever
 from ..store import Store
 
@@ -36,7 +37,7 @@ def run_query_bench(args: argparse.Namespace) -> int:
     with Store.open(args.store) as store:
         files = Retriever.model_files(store)
         if not files:
-            raise ValueError(f"{args.store} has no model and no shipped one was found")
+            raise UsageError(f"{args.store} has no model and no shipped one was found")
         retriever = Retriever.for_record(store, store.records()[0])
         for _ in retriever.update():
             pass

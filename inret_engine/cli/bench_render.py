@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from ..errors import UsageError
+
 GOALS = {"bake": 1.0, "frame 256x256": 0.150, "thumbnail 128x128": 0.040}
 """Seconds the interactive paths should stay under (a baked hash-grid SDF INR, 2 CPU cores)."""
 
@@ -38,10 +40,10 @@ def _inr_field(args: argparse.Namespace):
         with Store.open(Path(args.store)) as store:
             recs = [store.catalog.inr(args.id)] if args.id is not None else store.records(arch="hash", function="sdf")
             if not recs:
-                raise ValueError(f"{args.store} holds no hash-grid SDF INR; pass --id")
+                raise UsageError(f"{args.store} holds no hash-grid SDF INR; pass --id")
             inr = store.load(recs[0])
         if inr.function is not ImplicitFunction.SDF:
-            raise ValueError(f"INR {recs[0].id} is {inr.function.value.upper()}; the bench renders an SDF INR")
+            raise UsageError(f"INR {recs[0].id} is {inr.function.value.upper()}; the bench renders an SDF INR")
         return inr.to_field(), f"store {args.store} id {recs[0].id} ({recs[0].name}, {recs[0].arch})"
     from ..build import resolve_sources
     from ..data.loading import normalize

@@ -8,6 +8,8 @@ import sys
 from tqdm import tqdm
 
 from ..build import BuildOptions, BuildSummary, build_store, resolve_sources
+from ..device import resolve_device
+from ..errors import UsageError
 from ..fields import parse_architectures
 from ..functions import parse_functions
 from ..store import Store
@@ -27,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (default per architecture)")
     p.add_argument("--batch", type=int, default=16, help="INRs fitted together (default 16)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N")
     p.add_argument("--align", action="store_true", help="PCA-align shapes before fitting")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -40,9 +43,10 @@ def run(args: argparse.Namespace) -> int:
     options = BuildOptions(archs=tuple(parse_architectures(args.arch)),
                            functions=tuple(parse_functions(args.function)), splits=_split(args.split),
                            categories=_split(args.categories), per_category=args.per_category,
-                           steps=args.steps, batch=args.batch, seed=args.seed, align=args.align)
+                           steps=args.steps, batch=args.batch, seed=args.seed, align=args.align,
+                           device=str(resolve_device(args.device)))
     if args.batch < 1 or (args.steps is not None and args.steps < 1):
-        raise ValueError("--batch and --steps must be positive")
+        raise UsageError("--batch and --steps must be positive")
     sources = resolve_sources(args.source, splits=options.splits, categories=options.categories,
                               per_category=options.per_category)
     summary = BuildSummary()

@@ -8,6 +8,7 @@ import sys
 
 from tqdm import tqdm
 
+from ..errors import UsageError
 from ..repair import CheckReport, check_store
 from ..store import Store
 
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1:
-        raise ValueError("--steps must be positive")
+        raise UsageError("--steps must be positive")
     report = CheckReport()
     opener = Store.create if args.repair else Store.open
     with opener(args.store) as store:

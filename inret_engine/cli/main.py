@@ -7,6 +7,7 @@ import errno
 import sqlite3
 import sys
 
+from ..errors import InretError
 from . import bench, benchmark, build, check, distill, info, pretrain, render, retrieval
 
 
@@ -33,11 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; re-run the same command to resume", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError) as exc:
+    except InretError as exc:  # what a user can cause; anything else is a bug and shows as one
         print(f"inret {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyError as exc:  # e.g. an INR id the catalog does not have
-        print(f"inret {args.command}: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the machine, not the program: a full disk, a permission, an I/O error
         print(f"inret {args.command}: error: {_os_problem(exc)}", file=sys.stderr)

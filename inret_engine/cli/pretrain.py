@@ -16,6 +16,7 @@ import torch
 from tqdm import tqdm
 
 from ..build import resolve_sources
+from ..device import resolve_device
 from ..encoders.contrastive import ContrastiveSettings, train_shared
 from ..encoders.corpus import Corpus
 from ..encoders.model import INRetModel
@@ -34,6 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--split", default="train", help="split of the dataset folders to train on (default train)")
     p.add_argument("--store", action="append", default=[], help="store whose INRs of these shapes are views too")
     p.add_argument("--steps", type=int, default=ContrastiveSettings.steps)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N")
     p.add_argument("--labels", action="store_true", help="supervised contrastive on the categories")
     p.add_argument("--init", type=Path, default=None, help="start from this shared model (fine-tuning)")
     p.add_argument("--lr", type=float, default=ContrastiveSettings.lr)
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"training the shared encoder on {len(corpus)} shapes, {sum(len(v) for v in views.values())} INR views "
           f"({'supervised' if args.labels else 'self-supervised'} contrastive, {settings.steps} steps)",
           file=sys.stderr)
-    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init), settings.steps,
+    device = resolve_device(args.device)
+    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init, device=device), settings.steps,
                            lambda e: f"loss {e.loss:.3f}")
     note = (f"inret pretrain {' '.join(args.sources)} --split {args.split} --steps {args.steps} --seed {args.seed}"
             + "".join(f" --store {s}" for s in args.store) + (" --labels" if args.labels else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import UsageError
 from ..store import Store
 
 
@@ -49,7 +50,7 @@ def load_inr(store_path: str, inr_id: int):
         except KeyError:
             ids = [r.id for r in store.records()]
             known = f"ids {min(ids)}-{max(ids)}" if ids else "no INRs"
-            raise ValueError(f"no INR with id {inr_id} in {store_path} (it holds {known})") from None
+            raise UsageError(f"no INR with id {inr_id} in {store_path} (it holds {known})") from None
         return store.load(record)
 
 
@@ -62,7 +63,7 @@ def parse_slice(text: str) -> tuple[str, float]:
     except ValueError:
         offset = None
     if not sep or axis not in ("x", "y", "z") or offset is None:
-        raise ValueError(f"--slice wants AXIS=OFFSET with AXIS in x, y, z (e.g. z=0.1), got {text!r}")
+        raise UsageError(f"--slice wants AXIS=OFFSET with AXIS in x, y, z (e.g. z=0.1), got {text!r}")
     return axis, offset
 
 
@@ -79,7 +80,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ..render.slices import field_slice, slice_image
 
     if args.size < 8 or args.size > 4096:
-        raise ValueError("--size must lie in 8..4096")
+        raise UsageError("--size must lie in 8..4096")
     inr = load_inr(args.store, args.id)
     out = _output(args.out)
     if args.slice:
@@ -105,9 +106,9 @@ def run_export(args: argparse.Namespace) -> int:
     from ..render.points import surface_point_cloud
 
     if not args.mesh and not args.points:
-        raise ValueError("nothing to export: give --mesh FILE and/or --points FILE")
+        raise UsageError("nothing to export: give --mesh FILE and/or --points FILE")
     if args.mesh and Path(args.mesh).suffix.lower() not in MESH_TYPES:
-        raise ValueError(f"--mesh wants one of {', '.join(MESH_TYPES)}, got {args.mesh!r}")
+        raise UsageError(f"--mesh wants one of {', '.join(MESH_TYPES)}, got {args.mesh!r}")
     inr = load_inr(args.store, args.id)
     if args.mesh:
         mesh = inr_to_mesh(inr, resolution=args.resolution)
@@ -115,10 +116,10 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"mesh of INR {args.id}: {len(mesh.vertices)} vertices, {len(mesh.faces)} faces -> {path}")
     if args.points:
         if args.n_points < 1:
-            raise ValueError("--n-points must be positive")
+            raise UsageError("--n-points must be positive")
         pts = surface_point_cloud(inr, n=args.n_points, seed=args.seed)
         if len(pts) == 0:
-            raise ValueError(f"INR {args.id} has no surface to sample")
+            raise UsageError(f"INR {args.id} has no surface to sample")
         path = write_points_ply(pts, _output(args.points))
         print(f"{len(pts)} surface points of INR {args.id} -> {path}")
     return 0

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..device import resolve_device
 from ..encoders.contrastive import ContrastiveSettings, train_shared
 from ..encoders.dataset import TrainingSet
-from ..encoders.pretrained import corpus_from_store, pretrained_path
 from ..encoders.model import INRetModel
+from ..encoders.pretrained import corpus_from_store, pretrained_path
 from ..encoders.training import TrainSettings, train
+from ..errors import UsageError
 from ..evaluation import evaluate
 from ..functions import parse_functions
 from ..retrieval import Retriever
@@ -36,6 +38,7 @@ def add_parsers(sub) -> None:
                    help="one decoder predicting UDF for every function (default)")
     t.add_argument("--no-unified", dest="unified", action="store_false", help="a decoder per function")
     t.add_argument("--l2", type=float, default=1.0, help="weight of the L2 tie between a shape's embeddings")
+    t.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N")
     t.add_argument("--steps", type=int, default=None,
                    help=f"optimiser steps (default {TrainSettings.steps}; shared fine-tuning "
                         f"{FINE_TUNE_STEPS})")
@@ -83,7 +86,7 @@ def run_train(args: argparse.Namespace) -> int:
         data = TrainingSet.from_store(store, args.arch, functions, split=None if args.split == "all" else args.split)
     print(f"training {args.arch} encoders for {', '.join(f.value for f in functions)} on {len(data)} shapes "
           f"(unified decoder {'on' if args.unified else 'off'}, L2 weight {args.l2})", file=sys.stderr)
-    model = train_with_bar(train(data, args.arch, settings), settings.steps,
+    model = train_with_bar(train(data, args.arch, settings, device=resolve_device(args.device)), settings.steps,
                            lambda e: f"decoder {e.decoder_loss:.4f} L2 {e.l2_loss:.4f}")
     checksum = model.save(Path(args.out))
     print(f"wrote {args.out} (checksum {checksum[:12]})")
@@ -95,7 +98,7 @@ def run_fine_tune(args: argparse.Namespace) -> int:
     init_path = pretrained_path() if args.init is None else (None if args.init == "none" else Path(args.init))
     init = INRetModel.load(init_path) if init_path is not None else None
     if init is not None and not init.spec.reads_field:
-        raise ValueError(f"{init_path} is a per-architecture encoder; --init needs a shared model")
+        raise UsageError(f"{init_path} is a per-architecture encoder; --init needs a shared model")
     with Store.open(args.store) as store:
         corpus, views = corpus_from_store(store, split=None if args.split == "all" else args.split)
     settings = ContrastiveSettings(steps=args.steps or FINE_TUNE_STEPS, labels=args.labels is not None,
@@ -103,7 +106,8 @@ def run_fine_tune(args: argparse.Namespace) -> int:
     print(f"{'fine-tuning' if init is not None else 'training'} the shared encoder on {len(corpus)} shapes "
           f"({sum(len(v) for v in views.values())} INRs, "
           f"{'supervised on ' + args.labels if args.labels else 'self-supervised'})", file=sys.stderr)
-    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init), settings.steps,
+    device = resolve_device(args.device)
+    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init, device=device), settings.steps,
                            lambda e: f"loss {e.loss:.3f}")
     checksum = model.save(Path(args.out))
     print(f"wrote {args.out} (checksum {checksum[:12]}); install it with inret embed {args.store} --encoder {args.out}")
@@ -194,7 +198,7 @@ def _model(store: Store, path: str | None) -> INRetModel:
         return INRetModel.load(Path(path))
     files = Retriever.model_files(store)
     if not files:
-        raise ValueError(f"{store.root} has no encoder and no shipped model was found; pass --encoder")
+        raise UsageError(f"{store.root} has no encoder and no shipped model was found; pass --encoder")
     return INRetModel.load(files[0])
 
 

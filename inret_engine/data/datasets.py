@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UsageError
 from .loading import SHAPE_SUFFIXES
 
 SPLIT_NAMES = ("train", "test", "val")
@@ -56,10 +57,10 @@ def detect_layout(root: str | Path) -> str:
     root = Path(root)
     if root.is_file():
         if root.suffix.lower() not in SHAPE_SUFFIXES:
-            raise ValueError(f"{root}: not a shape file (suffix {root.suffix!r})")
+            raise UsageError(f"{root}: not a shape file (suffix {root.suffix!r})")
         return "file"
     if not root.is_dir():
-        raise ValueError(f"{root}: no such file or folder")
+        raise UsageError(f"{root}: no such file or folder")
     if _pix3d_model_dir(root) is not None:
         return "pix3d"
     for sub in _visible_dirs(root):
@@ -98,7 +99,7 @@ def discover_shapes(
     layout = detect_layout(root)
     found = sorted(_walk(root, layout), key=lambda s: (s.category, s.split, s.name, s.shape_id))
     if not found:
-        raise ValueError(f"no shape files ({', '.join(SHAPE_SUFFIXES)}) found under {root} (layout {layout!r})")
+        raise UsageError(f"no shape files ({', '.join(SHAPE_SUFFIXES)}) found under {root} (layout {layout!r})")
     # Names are checked against the whole dataset, so a category missing only from the
     # chosen split is "no shapes left", not "unknown".
     keep_splits = None if splits is None else _resolve(found, "split", splits, root)
@@ -107,10 +108,10 @@ def discover_shapes(
              and (keep_cats is None or s.category in keep_cats)]
     if per_category is not None:
         if per_category < 1:
-            raise ValueError(f"per_category must be >= 1, got {per_category}")
+            raise UsageError(f"per_category must be >= 1, got {per_category}")
         found = _first_per_category(found, per_category)
     if not found:
-        raise ValueError(f"no shapes left under {root} after filtering (splits={splits}, categories={categories})")
+        raise UsageError(f"no shapes left under {root} after filtering (splits={splits}, categories={categories})")
     return found
 
 
@@ -123,7 +124,7 @@ def _resolve(sources: list[ShapeSource], field: str, wanted: Sequence[str], root
     unknown = [w for w in wanted if w.lower() not in lookup]
     if unknown:
         shown = ", ".join(repr(a) for a in available) if available != [""] else "none (the layout has no such level)"
-        raise ValueError(f"unknown {field} name(s) {unknown} for {root}; available: {shown}")
+        raise UsageError(f"unknown {field} name(s) {unknown} for {root}; available: {shown}")
     return {lookup[w.lower()] for w in wanted}
 
 

@@ -31,9 +31,22 @@ import trimesh
 
 from inret_engine.data import demo_parts as dp
 from inret_engine.data.demo_parts import (
-    Assembly, Probe, box, cylinder, ease, ellipsoid, lathe, pick, polar, rotate, scale, tube,
+    Assembly,
+    Probe,
+    box,
+    cylinder,
+    ease,
+    ellipsoid,
+    lathe,
+    pick,
+    polar,
+    rotate,
+    scale,
+    tube,
 )
 from inret_engine.data.demo_parts import uniform as _u
+
+from ..errors import UsageError
 
 DEMO_CATEGORIES: tuple[str, ...] = (
     "airplane", "bottle", "car", "chair", "lamp", "mug", "sofa", "table", "guitar",
@@ -402,9 +415,9 @@ _BUILDERS: dict[str, Callable[[np.random.Generator, int], Assembly]] = {
 
 def _check(category: str, index: int) -> None:
     if category not in _BUILDERS:
-        raise ValueError(f"unknown demo category {category!r}; choose from {', '.join(DEMO_CATEGORIES)}")
+        raise UsageError(f"unknown demo category {category!r}; choose from {', '.join(DEMO_CATEGORIES)}")
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise ValueError(f"demo index must be an integer >= 0, got {index!r}")
+        raise UsageError(f"demo index must be an integer >= 0, got {index!r}")
 
 
 @functools.lru_cache(maxsize=512)
@@ -461,7 +474,7 @@ def demo_catalog(per_category: int) -> list[tuple[str, str]]:
         ValueError: If ``per_category`` is negative.
     """
     if per_category < 0:
-        raise ValueError(f"per_category must be >= 0, got {per_category}")
+        raise UsageError(f"per_category must be >= 0, got {per_category}")
     return [(c, f"{c}_{i:03d}") for c in sorted(DEMO_CATEGORIES) for i in range(per_category)]
 
 
@@ -473,7 +486,7 @@ def demo_mesh_by_name(name: str) -> trimesh.Trimesh:
     """
     category, _, digits = str(name).rpartition("_")
     if category not in _BUILDERS or not (digits.isascii() and digits.isdigit()):
-        raise ValueError(
+        raise UsageError(
             f"unknown demo shape {name!r}; expected '<category>_<index>' "
             f"with category in {', '.join(DEMO_CATEGORIES)}"
         )

@@ -21,14 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ShapeLoadError  # noqa: F401 - re-exported: loaders raise it from here
+
 BOUND = 0.9
 """Normalised shapes fit in ``[-BOUND, BOUND]^3``: longest bounding-box side ``2 * BOUND``."""
 
 _IDENTITY3 = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
-
-
-class ShapeLoadError(ValueError):
-    """A shape file cannot be used; the message names the file and the reason."""
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def normalize(geom: ShapeGeometry, *, align: bool = False) -> ShapeGeometry:
     rlo, rhi = rotated.min(axis=0), rotated.max(axis=0)
     extent = float(np.max(rhi - rlo))
     if not extent > 0:
-        raise ValueError("cannot normalise a shape with zero extent")
+        raise ShapeLoadError("cannot normalise a shape with zero extent")
     center = mid + (0.5 * (rlo + rhi)) @ rotation
     step = Normalization.from_arrays(center, 2.0 * BOUND / extent, rotation)
     out = step.apply(v)

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..device import resolve_device
 from .corpus import Corpus
 from .model import INRetModel, ModelSpec
 from .probe import PROBE_RESOLUTION, PROXIMITY_SCALES, proximity
@@ -75,7 +76,7 @@ def nt_xent(z: torch.Tensor, groups: torch.Tensor, temperature: float) -> torch.
 
 def train_shared(corpus: Corpus, settings: ContrastiveSettings = ContrastiveSettings(), *,
                  inr_views: dict[int, torch.Tensor] | None = None, init: INRetModel | None = None,
-                 device: torch.device | str = "cpu", report_every: int = 25) -> Iterator[TrainProgress]:
+                 device: torch.device | str | None = None, report_every: int = 25) -> Iterator[TrainProgress]:
     """Train (or, from ``init``, fine-tune) a shared model on ``corpus``.
 
     Args:
@@ -97,6 +98,7 @@ def train_shared(corpus: Corpus, settings: ContrastiveSettings = ContrastiveSett
     else:
         model = INRetModel(ModelSpec.shared(channels=len(PROXIMITY_SCALES), resolution=PROBE_RESOLUTION,
                                             base_channels=settings.base_channels, embed_dim=settings.embed_dim))
+    device = resolve_device(device)
     model = model.to(device)
     label_ids = _label_ids(corpus.categories)
     inr_views = inr_views or {}

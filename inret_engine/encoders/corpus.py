@@ -23,6 +23,7 @@ import torch
 from ..data.geometry import ShapeGeometry
 from ..data.loading import normalize
 from ..data.sampling import inside_mask, unsigned_distance
+from ..errors import UsageError
 from ..store.atomic import atomic_path
 from .inputs import lattice_centres
 from .probe import PROBE_RESOLUTION, occupancy_distance
@@ -118,5 +119,5 @@ def load_corpus(cache: Path, *, split: str | None = None) -> Corpus:
             udfs.append(torch.from_numpy(z["udf"].astype(np.float32)))
             insides.append(torch.from_numpy(z["inside"]))
     if not names:
-        raise ValueError(f"{cache}: no corpus entries{f' of split {split}' if split else ''}")
+        raise UsageError(f"{cache}: no corpus entries{f' of split {split}' if split else ''}")
     return Corpus.from_lattices(names, cats, torch.stack(udfs), torch.stack(insides))

@@ -9,8 +9,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from ..functions import ImplicitFunction
+from ..errors import UsageError
 from ..fields import Field
+from ..functions import ImplicitFunction
 from ..store import InrRecord, Store, stack_fields
 from .inputs import GRID_RESOLUTION, read_weights, sample_grid
 from .probe import probe_field
@@ -51,7 +52,7 @@ def load_inputs(store: Store, records: Sequence[InrRecord], *, resolution: int =
 def dominant_config(records: Sequence[InrRecord]) -> str:
     """The config id most records use (an encoder serves exactly one config)."""
     if not records:
-        raise ValueError("no INRs to train on")
+        raise UsageError("no INRs to train on")
     return Counter(r.config_id for r in records).most_common(1)[0][0]
 
 
@@ -87,7 +88,7 @@ class TrainingSet:
                 by_shape[r.shape_id][r.function] = r
         shape_ids = sorted(s for s, fs in by_shape.items() if all(f.value in fs for f in functions))
         if len(shape_ids) < 2:
-            raise ValueError(f"need at least 2 {split or ''} shapes with {arch} INRs of "
+            raise UsageError(f"need at least 2 {split or ''} shapes with {arch} INRs of "
                              f"{', '.join(f.value for f in functions)}; the store has {len(shape_ids)}")
         neurons, grids = {}, {}
         for fn in functions:

@@ -8,13 +8,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from ..device import default_device
+from ..errors import UsageError
 from ..store import InrRecord, Store
 from .dataset import load_inputs
 from .model import INRetModel
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def embeddable(model: INRetModel, record: InrRecord) -> bool:
@@ -33,7 +31,7 @@ def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord],
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)  # one config and function per batch
     for i, rec in enumerate(records):
         if not embeddable(model, rec):
-            raise ValueError(f"INR {rec.id} ({rec.arch} {rec.config_id}, {rec.function}) does not match this "
+            raise UsageError(f"INR {rec.id} ({rec.arch} {rec.config_id}, {rec.function}) does not match this "
                              f"model ({model.spec.arch} {model.spec.config_id}); distill it first")
         groups[(rec.config_id, rec.function)].append(i)
     done = 0

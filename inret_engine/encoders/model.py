@@ -24,9 +24,10 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 from torch import nn
 
+from ..errors import EncoderFileError, UsageError
 from ..functions import ImplicitFunction
 from ..store.atomic import atomic_write_bytes
-from ..store.inr_file import read_regular_file
+from ..store.files import read_regular_file
 from .networks import EmbeddingEncoder, ProbeEncoder, ShapeDecoder
 
 FORMAT = "inret-encoder"
@@ -123,7 +124,7 @@ class INRetModel(nn.Module):
             return self.encoders[ANY]
         key = ImplicitFunction.parse(function).value
         if key not in self.encoders:
-            raise ValueError(f"this model has no encoder for {key.upper()} INRs "
+            raise UsageError(f"this model has no encoder for {key.upper()} INRs "
                              f"(it has {', '.join(self.encoders)})")
         return self.encoders[key]
 
@@ -174,7 +175,7 @@ class INRetModel(nn.Module):
             head = _read_checked(path, header_only=True)
             return ModelSpec.from_dict(json.loads(_metadata(head)["spec"]))
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: cannot read encoder: {exc}") from None
+            raise EncoderFileError(f"{path}: cannot read encoder: {exc}") from None
 
     @classmethod
     def load(cls, path: Path) -> "INRetModel":
@@ -195,7 +196,7 @@ class INRetModel(nn.Module):
             model.load_state_dict(tensors)
             history = json.loads(meta.get("history", "[]"))
         except (ValueError, KeyError, TypeError, RuntimeError) as exc:
-            raise ValueError(f"{path}: cannot load encoder: {exc}") from None
+            raise EncoderFileError(f"{path}: cannot load encoder: {exc}") from None
         model.history = history if isinstance(history, list) else []
         model.note = str(meta.get("note", ""))
         model.checksum = hashlib.sha256(data).hexdigest()

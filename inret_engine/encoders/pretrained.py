@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import UsageError
 from ..store import Store
 from .corpus import Corpus, build_corpus, load_corpus
 from .dataset import load_inputs
@@ -75,7 +76,7 @@ def corpus_from_store(store: Store, *, split: str | None = "train", batch: int =
         by_shape[rec.shape_id][rec.function].append(rec)
     shape_ids = sorted(s for s, fns in by_shape.items() if fns.get("sdf") or fns.get("udf"))
     if len(shape_ids) < 2:
-        raise ValueError(f"need at least 2 {split or ''} shapes with an SDF or UDF INR; the store has "
+        raise UsageError(f"need at least 2 {split or ''} shapes with an SDF or UDF INR; the store has "
                          f"{len(shape_ids)}")
     names, cats, udfs, occs = [], [], [], []
     for sid in shape_ids:

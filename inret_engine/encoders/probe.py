@@ -38,6 +38,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..device import device_of
 from ..fields import Field
 from ..functions import UDF_CLAMP, ImplicitFunction
 from .inputs import lattice_centres, sample_grid
@@ -103,7 +104,7 @@ def lattice_values(field: Field, resolution: int = PROBE_RESOLUTION, chunk: int 
     than a generic lookup at 32^3), then its own decoder; the output is the INR's own
     ``forward`` at those points.
     """
-    pts = lattice_centres(resolution, device=_device_of(field))
+    pts = lattice_centres(resolution, device=device_of(field))
     field = field.eval()
     if field.grid is None:
         values = torch.cat([field(pts[i:i + chunk].expand(field.batch, -1, -1))
@@ -134,9 +135,3 @@ def probe_function(fn: Callable[[torch.Tensor], torch.Tensor], function: Implici
     """The probe grid ``(1, C, R, R, R)`` of an unbatched callable field ``(N, 3) -> (N,)``."""
     values = fn(lattice_centres(resolution)).float().reshape(1, resolution, resolution, resolution)
     return proximity(to_distance(values, function))
-
-
-def _device_of(field: Field) -> torch.device:
-    for p in field.parameters():
-        return p.device
-    return torch.device("cpu")

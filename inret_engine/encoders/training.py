@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import torch
 
 from .. import functions as fns
+from ..device import resolve_device
 from .augment import IDENTITY, random_symmetry
 from .dataset import TrainingSet
 from .inputs import GRID_RESOLUTION
@@ -63,10 +64,11 @@ def make_model(data: TrainingSet, arch: str, settings: TrainSettings) -> INRetMo
 
 
 def train(data: TrainingSet, arch: str, settings: TrainSettings = TrainSettings(), *,
-          device: torch.device | str = "cpu", report_every: int = 10) -> Iterator[TrainProgress]:
+          device: torch.device | str | None = None, report_every: int = 10) -> Iterator[TrainProgress]:
     """Train encoders (and decoders) on ``data``; yields progress, the last record holds the model."""
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
+    device = resolve_device(device)
     model = make_model(data, arch, settings).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, settings.steps, eta_min=settings.lr * 0.05)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import UsageError
 from .base import FieldConfig, GridConfig
 from .field import Field, check_inr_tensors
 from .hash_grid import HashGrid, HashGridConfig
@@ -27,14 +28,14 @@ def config_from_dict(data: dict[str, Any]) -> FieldConfig:
     """Rebuild a config from its ``to_dict()`` form; unknown kinds and keys are refused."""
     kind = data.get("kind")
     if kind not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {kind!r}; expected one of {', '.join(ARCHITECTURES)}")
+        raise UsageError(f"unknown architecture {kind!r}; expected one of {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[kind].from_dict(data)
 
 
 def default_config(kind: str) -> FieldConfig:
     """The CPU-friendly default config of an architecture kind."""
     if kind not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {kind!r}; expected one of {', '.join(ARCHITECTURES)}")
+        raise UsageError(f"unknown architecture {kind!r}; expected one of {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[kind]()
 
 
@@ -44,7 +45,7 @@ def parse_architectures(text: str) -> list[str]:
     for k in kinds:
         default_config(k)
     if not kinds:
-        raise ValueError("no architecture given")
+        raise UsageError("no architecture given")
     return list(dict.fromkeys(kinds))
 
 

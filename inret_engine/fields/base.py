@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..errors import UsageError
+
 # The 8 corners of a cell as (dx, dy, dz) offsets, in C order.
 CORNER_OFFSETS = torch.tensor([[dx, dy, dz] for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)])
 
@@ -58,11 +60,11 @@ class FieldConfig:
         data = dict(data)
         kind = data.pop("kind", cls.kind)
         if kind != cls.kind:
-            raise ValueError(f"config of kind {kind!r} given to {cls.__name__}")
+            raise UsageError(f"config of kind {kind!r} given to {cls.__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
-            raise ValueError(f"{cls.kind} config has unknown keys: {', '.join(unknown)}")
+            raise UsageError(f"{cls.kind} config has unknown keys: {', '.join(unknown)}")
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**values)
 
@@ -108,21 +110,21 @@ def _checked_value(kind: str, name: str, value: object, default: object,
     where = f"{kind} config value {name}={value!r}"
     if isinstance(default, tuple):
         if not isinstance(value, (tuple, list)) or not 1 <= len(value) <= MAX_TUPLE_ITEMS:
-            raise ValueError(f"{where} must be a list of 1 to {MAX_TUPLE_ITEMS} integers")
+            raise UsageError(f"{where} must be a list of 1 to {MAX_TUPLE_ITEMS} integers")
         return tuple(_checked_value(kind, name, v, default[0], limits) for v in value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ValueError(f"{where} must be true or false")
+            raise UsageError(f"{where} must be true or false")
         return value
     if isinstance(default, int):
         if type(value) is not int:
-            raise ValueError(f"{where} must be an integer")
+            raise UsageError(f"{where} must be an integer")
     elif isinstance(default, float):
         if type(value) not in (int, float) or not math.isfinite(value):
-            raise ValueError(f"{where} must be a finite number")
+            raise UsageError(f"{where} must be a finite number")
         value = float(value)
     if limits is not None and not limits[0] <= value <= limits[1]:
-        raise ValueError(f"{where} is outside [{limits[0]:g}, {limits[1]:g}]")
+        raise UsageError(f"{where} is outside [{limits[0]:g}, {limits[1]:g}]")
     return value
 
 

@@ -1,9 +1,31 @@
-"""INR files and stores: the ``.inr`` format, the SQLite catalog, atomic writes."""
+"""INR files and stores: the ``.inr`` format, the SQLite catalog, atomic writes.
 
-from .catalog import InrRecord, ShapeRecord
-from .inr_file import InrFileError
-from .shape_inr import ShapeINR, load_shape_inr, save_shape_inr, stack_fields
-from .store import Store, StoreError
+Names are imported on first use, so reading a catalog (``Store.open(...).records()``)
+never loads torch; loading or writing an INR does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from ..errors import InrFileError, StoreError
+
+_LAZY = {"InrRecord": "catalog", "ShapeRecord": "catalog", "Store": "store", "ShapeINR": "shape_inr",
+         "load_shape_inr": "shape_inr", "save_shape_inr": "shape_inr", "stack_fields": "shape_inr"}
 
 __all__ = ["InrFileError", "InrRecord", "ShapeINR", "ShapeRecord", "Store", "StoreError",
            "load_shape_inr", "save_shape_inr", "stack_fields"]
+
+if TYPE_CHECKING:
+    from .catalog import InrRecord, ShapeRecord
+    from .shape_inr import ShapeINR, load_shape_inr, save_shape_inr, stack_fields
+    from .store import Store
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

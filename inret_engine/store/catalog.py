@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import NotFoundError, StoreError
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -121,7 +123,7 @@ class Catalog:
             with self.transaction():
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) > SCHEMA_VERSION:
-            raise ValueError(f"{self.path}: catalog schema {row[0]} is newer than this program's "
+            raise StoreError(f"{self.path}: catalog schema {row[0]} is newer than this program's "
                              f"({SCHEMA_VERSION}); upgrade INRet Browser")
 
     def close(self) -> None:
@@ -174,7 +176,7 @@ class Catalog:
     def inr(self, inr_id: int) -> InrRecord:
         row = self.db.execute("SELECT * FROM inrs WHERE id=?", (int(inr_id),)).fetchone()
         if row is None:
-            raise KeyError(f"no INR with id {inr_id} in {self.path.parent}")
+            raise NotFoundError(f"no INR with id {inr_id} in {self.path.parent}")
         return InrRecord(*row)
 
     def has_inr(self, shape_id: str, config_id: str, function: str) -> bool:

@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import stat
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +32,9 @@ from pathlib import Path
 import safetensors.torch
 import torch
 
+from inret_engine.errors import InrFileError
 from inret_engine.store.atomic import atomic_write_bytes
+from inret_engine.store.files import read_regular_file
 
 __all__ = ["ALLOWED_DTYPES", "FORMAT", "MAX_FILE_BYTES", "MAX_HEADER_BYTES", "VERSION", "InrFile",
            "InrFileError", "decode_inr", "encode_inr", "file_sha256", "read_inr", "read_regular_file",
@@ -59,25 +59,6 @@ _MAGICS = ((b"PK\x03\x04", _ZIP_MSG), (b"PK\x05\x06", _ZIP_MSG),
            (b"\x1f\x8b", "is a gzip-compressed file, not an INR file"),
            (b"\x89HDF\r\n\x1a\n", "is an HDF5 file, not an INR file"))
 Validator = Callable[[dict, dict[str, torch.Tensor]], None]
-
-
-class InrFileError(ValueError):
-    """An ``.inr`` file that cannot be loaded; ``str(e)`` names the file and the problem.
-
-    Example: ``model.inr: truncated file (header says 1204 bytes of tensor data, 380 present)``.
-
-    Attributes:
-        path: The file (or the ``name`` given to :func:`decode_inr`).
-        problem: The problem alone, without the file name.
-    """
-
-    def __init__(self, path: Path | str, problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
-
-    def __reduce__(self):
-        return (type(self), (self.path, self.problem))
 
 
 class _Bad(Exception):
@@ -216,45 +197,6 @@ def read_inr(path: Path, *, validate: Validator | None = None) -> InrFile:
     except ValueError as e:
         raise InrFileError(path, str(e)) from None
     return decode_inr(data, name=str(path), validate=validate)
-
-
-def read_regular_file(path: Path, *, limit: int, head: int | None = None) -> bytes:
-    """The content of a regular file of at most ``limit`` bytes, read without blocking
-    (only its first ``head`` bytes when given).
-
-    Devices (a link to ``/dev/zero``), pipes and sockets are refused before a byte is
-    read, and never more than ``limit + 1`` bytes are read, so no file can stall the
-    reader or make it allocate more than the limit.
-
-    Raises:
-        ValueError: The problem, without the file name (missing, a directory, not a
-            regular file, too large, unreadable).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise ValueError("file not found") from None
-    except IsADirectoryError:
-        raise ValueError("is a directory, not a file") from None
-    except OSError as e:
-        raise ValueError(f"cannot read file ({e.strerror or e})") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise ValueError("is a directory, not a file")
-        if not stat.S_ISREG(st.st_mode):
-            raise ValueError("is not a regular file (a device, pipe or socket); only files are read")
-        if st.st_size > limit:
-            raise ValueError(f"file too large ({st.st_size} bytes, limit {limit})")
-        with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(limit + 1 if head is None else min(head, limit + 1))
-    except OSError as e:
-        raise ValueError(f"cannot read file ({e.strerror or e})") from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise ValueError(f"file too large (over the {limit}-byte limit)")
-    return data
 
 
 def decode_inr(data: bytes, *, name: str = "<bytes>", validate: Validator | None = None) -> InrFile:

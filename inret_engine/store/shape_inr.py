@@ -15,9 +15,11 @@ from pathlib import Path
 import torch
 
 from ..data.geometry import Normalization
+from ..errors import InrFileError
 from ..fields import Field, FieldConfig, check_inr_tensors, config_from_dict
 from ..functions import ImplicitFunction
-from .inr_file import MAX_FILE_BYTES, InrFile, InrFileError, decode_inr, read_regular_file, write_inr
+from .files import read_regular_file
+from .inr_file import MAX_FILE_BYTES, InrFile, decode_inr, write_inr
 
 FORMAT_NOTE = "INRet shape INR; tensors named as in inret_engine.fields"
 

@@ -26,20 +26,20 @@ import sqlite3
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..data.sampling import GroundTruth
+from ..errors import InrFileError, StoreError
 from .atomic import atomic_write_bytes, remove_stale_temps
 from .catalog import Catalog, InrRecord, ShapeRecord
-from .inr_file import MAX_FILE_BYTES, InrFileError, read_regular_file
-from .shape_inr import ShapeINR, load_shape_inr, save_shape_inr
+from .files import read_regular_file
+
+if TYPE_CHECKING:  # the INR side loads torch: imported where an INR is read or written
+    from .shape_inr import ShapeINR
 
 CATALOG = "catalog.sqlite"
-
-
-class StoreError(ValueError):
-    """A folder is not a usable store."""
 
 
 STORE_FOLDERS = ("inrs", "shapes", "cache")
@@ -272,6 +272,9 @@ class Store:
     def inr_problem(self, rec: InrRecord, *, decode: bool = True) -> str | None:
         """What is wrong with an INR's file: None when it holds the bytes the catalog recorded
         (and, with ``decode``, they still pass every check of the current reader)."""
+        from .inr_file import MAX_FILE_BYTES
+        from .shape_inr import load_shape_inr
+
         try:
             path = self.path_of(rec)
             if not decode:
@@ -296,6 +299,8 @@ class Store:
     def add_inr(self, inr: ShapeINR, *, shape: ShapeRecord, chamfer: float | None = None,
                 iou: float | None = None, fit_seconds: float | None = None) -> InrRecord:
         """Write the INR file, then commit its row (one transaction)."""
+        from .shape_inr import save_shape_inr
+
         rel = f"inrs/{file_key(shape.shape_id)}.{inr.config.config_id}.{inr.function.value}.inr"
         sha = save_shape_inr(self.root / rel, inr)
         return self.catalog.add_inr(
@@ -310,6 +315,8 @@ class Store:
     def load(self, record: InrRecord | int) -> ShapeINR:
         """Load and validate one INR file, refusing one whose bytes are not those the catalog
         recorded (an ``InrFileError`` naming the file)."""
+        from .shape_inr import load_shape_inr
+
         if not isinstance(record, InrRecord):
             record = self.catalog.inr(record)
         try:
