@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ class Catalog:
         neither locks it nor makes the journal files it could not create.
         """
         self.path = Path(path)
+        self._lock = threading.RLock()  # one connection, used by the GUI thread and workers
         if read_only:
             uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
             self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
@@ -127,14 +129,24 @@ class Catalog:
                              f"({SCHEMA_VERSION}); upgrade INRet Browser")
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            self.db.close()
+
+    def _all(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        """Every row of a query, fetched while this connection is held."""
+        with self._lock:
+            return self.db.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, args: tuple | list = ()) -> tuple | None:
+        with self._lock:
+            return self.db.execute(sql, args).fetchone()
 
     def integrity(self) -> str:
         """SQLite's own consistency check of the file: ``"ok"`` or the problems it lists."""
-        return "; ".join(row[0] for row in self.db.execute("PRAGMA quick_check"))
+        return "; ".join(row[0] for row in self._all("PRAGMA quick_check"))
 
     def transaction(self):
-        return _Transaction(self.db)
+        return _Transaction(self.db, self._lock)
 
     # --- shapes -----------------------------------------------------------------------
     def add_shape(self, rec: ShapeRecord) -> None:
@@ -146,11 +158,11 @@ class Catalog:
             self.db.execute("DELETE FROM skipped WHERE source=?", (rec.source,))
 
     def shape(self, shape_id: str) -> ShapeRecord | None:
-        row = self.db.execute("SELECT * FROM shapes WHERE shape_id=?", (shape_id,)).fetchone()
+        row = self._one("SELECT * FROM shapes WHERE shape_id=?", (shape_id,))
         return None if row is None else _shape(row)
 
     def shapes(self) -> list[ShapeRecord]:
-        return [_shape(r) for r in self.db.execute("SELECT * FROM shapes ORDER BY shape_id")]
+        return [_shape(r) for r in self._all("SELECT * FROM shapes ORDER BY shape_id")]
 
     def set_ground_truth(self, shape_id: str, gt_file: str, gt_sha256: str) -> None:
         """Point a shape's row at a new ground-truth file (its INR rows stay)."""
@@ -174,14 +186,14 @@ class Catalog:
         return self.inr(row_id)
 
     def inr(self, inr_id: int) -> InrRecord:
-        row = self.db.execute("SELECT * FROM inrs WHERE id=?", (int(inr_id),)).fetchone()
+        row = self._one("SELECT * FROM inrs WHERE id=?", (int(inr_id),))
         if row is None:
             raise NotFoundError(f"no INR with id {inr_id} in {self.path.parent}")
         return InrRecord(*row)
 
     def has_inr(self, shape_id: str, config_id: str, function: str) -> bool:
         q = "SELECT 1 FROM inrs WHERE shape_id=? AND config_id=? AND function=?"
-        return self.db.execute(q, (shape_id, config_id, function)).fetchone() is not None
+        return self._one(q, (shape_id, config_id, function)) is not None
 
     def inrs(self, *, arch: str | None = None, function: str | None = None, category: str | None = None,
              split: str | None = None, shape_id: str | None = None) -> list[InrRecord]:
@@ -192,7 +204,7 @@ class Catalog:
                 where.append(f"{col}=?")
                 args.append(val)
         sql = "SELECT * FROM inrs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return [InrRecord(*r) for r in self.db.execute(sql, args)]
+        return [InrRecord(*r) for r in self._all(sql, args)]
 
     def remove_inr(self, inr_id: int) -> None:
         with self.transaction():
@@ -204,19 +216,31 @@ class Catalog:
             self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?)", (source, reason, time.time()))
 
     def skipped(self) -> list[tuple[str, str]]:
-        return [(s, r) for s, r in self.db.execute("SELECT source, reason FROM skipped ORDER BY source")]
+        return [(s, r) for s, r in self._all("SELECT source, reason FROM skipped ORDER BY source")]
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception), holding the
+    connection's lock throughout so no other thread's statement lands inside it."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock):
         self.db = db
+        self.lock = lock
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.lock.release()
         return False
 
 

@@ -167,12 +167,9 @@ def write_inr(path: Path, header: dict, tensors: Mapping[str, torch.Tensor]) -> 
 
 
 def file_sha256(path: Path) -> str:
-    """Returns the sha256 hex digest of a file's content, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+    """Returns the sha256 hex digest of a file's content (read in chunks)."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def read_inr(path: Path, *, validate: Validator | None = None) -> InrFile:

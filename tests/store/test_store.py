@@ -210,3 +210,40 @@ def test_catalog_values_never_name_files_outside_the_store(tmp_path, box_gt):
             store.load(bad)
         with pytest.raises(StoreError, match="malformed checksum"):
             thumbnail_path(store, bad)
+
+
+def test_one_catalog_serves_threads_reading_and_writing_at_once(tmp_path, box_gt):
+    """The app shares one store between the GUI thread and workers: statements of one
+    thread must never land inside another thread's transaction."""
+    import threading
+
+    with Store.create(tmp_path / "S") as store:
+        errors, stop = [], threading.Event()
+
+        def read() -> None:
+            try:
+                while not stop.is_set():
+                    for rec in store.records():
+                        store.catalog.inr(rec.id)
+                    store.catalog.shapes()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        def write(k: int) -> None:
+            try:
+                for i in range(12):
+                    store.catalog.add_skipped(f"source-{k}-{i}", "a reason")
+                    _add(store, box_gt, shape_id=f"s/{k}-{i}")
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        writers = [threading.Thread(target=write, args=(k,)) for k in range(2)]
+        for t in threads + writers:
+            t.start()
+        for t in writers:
+            t.join()
+        stop.set()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(store.records()) == 24 and len(store.catalog.skipped()) == 24
