@@ -166,3 +166,41 @@ def mesh_job(store, records: list, *, generation: int = 0, resolution: int = 97)
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().split("\n")[0] or type(exc).__name__
     return text
+
+
+SLICE_OUTSIDE_ALPHA = 120
+"""Opacity (of 255) of the 3D view's slice plane outside the shape."""
+UDF_SOLID = 0.01
+"""A UDF slice is opaque within twice this distance of the surface (it has no inside)."""
+
+
+def slice_job(store, record, axis: str, offset: float, *, generation: int = 0, size: int = 128,
+              cache: dict | None = None) -> Iterator[PanelImage]:
+    """The coloured field slice of one INR on the plane ``axis = offset``, for the 3D view's slice plane.
+
+    Colours as in the cutaways (:func:`~inret_engine.render.slices.slice_image`, the INR's own
+    function), as ``(R, R, 4)`` RGBA: opaque on and inside the surface, see-through outside
+    (:data:`SLICE_OUTSIDE_ALPHA`), so the shape behind the plane still shows. The layout is
+    :func:`~inret_engine.render.slices.slice_points`'. ``cache`` (``record id -> ShapeINR``)
+    keeps the loaded INR for the next offset.
+    """
+    from inret_engine.render.slices import contour_mask, field_slice, slice_image
+
+    cache = {} if cache is None else cache
+    start = time.perf_counter()
+    try:
+        key = _key(record)
+        if key not in cache:
+            cache.clear()  # one INR at a time: the slider moves through one shape
+            cache[key] = store.load(record)
+        inr = cache[key]
+        values = field_slice(inr, None, axis, offset, size)
+        solid = contour_mask(values, inr.function) | (values < 0 if inr.function.is_signed else False)
+        if inr.function.value == "udf":
+            solid = solid | (values < 2 * UDF_SOLID)
+        alpha = np.where(solid, 255, SLICE_OUTSIDE_ALPHA).astype(np.uint8)
+        rgb = np.concatenate([slice_image(values, inr.function), alpha[..., None]], axis=-1)
+    except Exception as exc:  # noqa: BLE001 - shown in the view, the app carries on
+        yield PanelImage(generation, getattr(record, "function", "?"), "error", message=_first_line(exc))
+        return
+    yield PanelImage(generation, inr.function.value, "slice", rgb, (time.perf_counter() - start) * 1000)

@@ -2,9 +2,14 @@
 
 Meshes are computed by :func:`~app.models.shape_jobs.mesh_job` in a worker and turned
 into ``pyvista.PolyData`` on the GUI thread. A query and a result show side by side
-(or overlaid) in two colours. Where OpenGL cannot start (``QT_QPA_PLATFORM=offscreen``,
-no GL driver, pyvistaqt missing) the view says so in a label instead of crashing; meshes
-are then still computed, so callers see the same signals.
+(or overlaid) in two colours. The camera frames every vertex with a small margin for the
+viewport's shape (:func:`~inret_engine.render.camera.fit_distance`), so a tall chair in
+a wide view keeps its legs. "Slice plane" cuts the selected INR open at ``axis = offset``
+(the part on the camera's side is removed) and shows its field there in the cutaway
+colours (:func:`~app.models.shape_jobs.slice_job`, off the GUI thread); the slider moves
+the plane. Where OpenGL cannot start (``QT_QPA_PLATFORM=offscreen``, no GL driver,
+pyvistaqt missing) the view says so in a label instead of crashing; meshes are then
+still computed, so callers see the same signals.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ import os
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ..models.shape_jobs import MeshData, mesh_job
+from ..models.shape_jobs import MeshData, PanelImage, mesh_job, slice_job
 from ..workers import GeneratorWorker, render_pool
 from .panel_style import CHECKBOX_QSS
 
@@ -26,6 +31,14 @@ SIDE_GAP = 2.3
 VIEW_DIRECTION = (1.0, 0.75, 2.2)
 """Where the camera starts, looking at the origin: y-up shapes seen from the front right, above."""
 NO_GL_PLATFORMS = {"offscreen", "minimal", "linuxfb", "vnc"}
+FRAME_MARGIN = 0.06
+"""Fraction of the half-view left free around the shape."""
+SLICE_PX = 160
+"""Slice plane texture size (pixels per side)."""
+SLICE_MARGIN = 0.08
+"""How far the slice plane reaches beyond the shape's bounding box."""
+SLICE_STEPS = 95
+"""Slider steps either side of 0: offsets from -0.95 to 0.95 in steps of 0.01."""
 
 
 def gl_problem() -> str | None:
@@ -61,6 +74,8 @@ class ShapeView(QWidget):
 
     shown = Signal(int)
     failed = Signal(str)
+    slice_shown = Signal(object)
+    """The slice plane's colours arrived (a ``(R, R, 4)`` uint8 RGBA array), or ``None`` when it was turned off."""
 
     def __init__(self, parent: QWidget | None = None, *, use_gl: bool | None = None, resolution: int = 97):
         super().__init__(parent)
@@ -89,6 +104,14 @@ class ShapeView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addLayout(self._build_slice_bar())
+        self.slice_rgb = None
+        """The slice plane's colours on screen, or None."""
+        self._slice_cache: dict = {}
+        self._slice_generation = 0
+        self._store = None
+        self.drawn_points: list = []
+        """``(V, 3)`` vertices of each mesh on screen, before any slice cut (what the camera frames)."""
         self.gl_error = "turned off" if use_gl is False else gl_problem()
         if self.gl_error is None:
             self.gl_error = self._start_plotter(layout)
@@ -113,6 +136,34 @@ class ShapeView(QWidget):
         layout.addWidget(self.plotter, 1)
         return None
 
+    def _build_slice_bar(self) -> QHBoxLayout:
+        self.slice_box = QCheckBox("Slice plane", objectName="shapeSlice")
+        self.slice_box.setStyleSheet(CHECKBOX_QSS)
+        self.slice_box.setToolTip("Cut the selected shape open and show its field on the cut (colours as in "
+                                  "the cutaways)")
+        self.slice_box.setAccessibleName("Show a slice plane in the 3D view")
+        self.slice_axis = QComboBox(objectName="shapeSliceAxis")
+        self.slice_axis.addItems(["x", "y", "z"])
+        self.slice_axis.setCurrentText("z")
+        self.slice_axis.setToolTip("The axis the slice plane cuts across")
+        self.slice_axis.setAccessibleName("Slice plane axis")
+        self.slice_slider = QSlider(Qt.Horizontal, objectName="shapeSliceOffset", minimum=-SLICE_STEPS,
+                                    maximum=SLICE_STEPS, value=0)
+        self.slice_slider.setToolTip("Where the plane cuts (drag, or the arrow keys)")
+        self.slice_slider.setAccessibleName("Slice plane offset")
+        self.slice_label = QLabel("z = +0.00", objectName="filterLabel")
+        for w in (self.slice_axis, self.slice_slider):
+            w.setEnabled(False)
+        self.slice_box.toggled.connect(self._slice_toggled)
+        self.slice_axis.currentTextChanged.connect(self._slice_moved)
+        self.slice_slider.valueChanged.connect(self._slice_moved)
+        row = QHBoxLayout()
+        row.addWidget(self.slice_box)
+        row.addWidget(self.slice_axis)
+        row.addWidget(self.slice_slider, 1)
+        row.addWidget(self.slice_label)
+        return row
+
     # --- public ----------------------------------------------------------------------------
     def show_record(self, store, record) -> None:
         """Mesh and show one INR."""
@@ -134,11 +185,26 @@ class ShapeView(QWidget):
         return 0 if self.plotter is None else len(self._mesh_actors())
 
     def reset_camera(self) -> None:
-        if self.plotter is not None:
-            self.plotter.camera_position = [VIEW_DIRECTION, (0.0, 0.0, 0.0), (0.0, 1.0, 0.0)]
-            self.plotter.reset_camera()
-            self.plotter.camera.zoom(1.25)  # reset_camera fits the bounding sphere: roomier than needed
-            self.plotter.render()
+        """Look from :data:`VIEW_DIRECTION` at the middle of what is shown, just far enough to see all of it."""
+        if self.plotter is None:
+            return
+        import numpy as np
+
+        from inret_engine.render.camera import fit_distance
+
+        points = [p for p in self.drawn_points if len(p)]
+        pts = np.concatenate(points) if points else np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
+        center = (pts.min(0) + pts.max(0)) / 2
+        direction = np.asarray(VIEW_DIRECTION) / np.linalg.norm(VIEW_DIRECTION)
+        camera = self.plotter.camera
+        aspect = max(self.plotter.width(), 1) / max(self.plotter.height(), 1)
+        distance = fit_distance(pts, center, direction, fov_deg=camera.view_angle, aspect=aspect, margin=FRAME_MARGIN)
+        self.plotter.camera_position = [tuple(center + distance * direction), tuple(center), (0.0, 1.0, 0.0)]
+        self.plotter.reset_camera_clipping_range()
+        self.plotter.render()
+
+    def slice_offset(self) -> float:
+        return self.slice_slider.value() / 100.0
 
     def clear(self) -> None:
         self._cancel()
@@ -167,7 +233,10 @@ class ShapeView(QWidget):
 
     def _start(self, store, records: list) -> None:
         self._cancel()
+        self._store = store
         self._request = tuple(records)
+        self._slice_generation += 1
+        self.slice_rgb = None
         self.meshes = [None] * len(records)
         names = " vs ".join(f"{getattr(r, 'name', r)} ({getattr(r, 'function', '?').upper()})" for r in records)
         self.status.setText(f"Meshing {names}…")
@@ -189,6 +258,8 @@ class ShapeView(QWidget):
         if all(m is not None for m in self.meshes):
             self._redraw()
             self.shown.emit(sum(m.vertices is not None for m in self.meshes))
+            if self.slice_box.isChecked():
+                self._request_slice()
 
     def _job_failed(self, message: str) -> None:
         self.status.setText(f"<span style='color:#ff8a80'>{message.splitlines()[0]}</span>")
@@ -211,7 +282,7 @@ class ShapeView(QWidget):
     def _mesh_actors(self) -> list[str]:
         return [name for name in self.plotter.actors if name.startswith("inr-mesh-")]
 
-    def _redraw(self, *_) -> None:
+    def _redraw(self, *_, keep_camera: bool = False) -> None:
         if self.meshes and all(m is not None for m in self.meshes):
             self.status.setText(self._legend())
         if self.plotter is None:
@@ -220,11 +291,14 @@ class ShapeView(QWidget):
                                       + "\n".join(f"{m.record.name}: {len(m.faces) if m.faces is not None else 0:,}"
                                                   " triangles" for m in self.meshes))
             return
+        import numpy as np
         import pyvista as pv
 
         for name in self._mesh_actors():
             self.plotter.remove_actor(name, render=False)
+        self.drawn_points = []
         pair = len(self.meshes) == 2 and not self.overlay.isChecked()
+        cut = self._slice_slot() if self.slice_rgb is not None else None
         for k, mesh in enumerate(self.meshes):
             if mesh is None or mesh.vertices is None or len(mesh.faces) == 0:
                 continue
@@ -232,7 +306,94 @@ class ShapeView(QWidget):
             if pair:
                 vertices[:, 0] += (k - 0.5) * SIDE_GAP
             poly = pv.PolyData.from_regular_faces(vertices, mesh.faces)
+            self.drawn_points.append(vertices)  # whole, so a moving slice does not move the camera
+            if k == cut:  # the camera's side of the plane is cut away, so the plane shows
+                axis = self.slice_axis.currentText()
+                origin = [self._shift(k, pair), 0.0, 0.0]
+                origin["xyz".index(axis)] += self.slice_offset()
+                poly = poly.clip(normal=axis, origin=origin)
+                if poly.n_points == 0:
+                    continue
             opacity = 0.55 if len(self.meshes) == 2 and not pair and k == 1 else 1.0
             self.plotter.add_mesh(poly, color=COLOURS[k % 2], name=f"inr-mesh-{k}", smooth_shading=True,
                                   opacity=opacity, render=False)
-        self.reset_camera()
+        self._draw_slice(pair)
+        if keep_camera:
+            self.plotter.render()
+        else:
+            self.reset_camera()
+
+    # --- slice plane -----------------------------------------------------------------------
+    @staticmethod
+    def _shift(k: int, pair: bool) -> float:
+        return (k - 0.5) * SIDE_GAP if pair else 0.0
+
+    def _slice_slot(self) -> int:
+        """Which mesh the plane cuts: the selected INR (a result shown beside its query is the second)."""
+        return len(self.meshes) - 1
+
+    def _slice_toggled(self, on: bool) -> None:
+        for w in (self.slice_axis, self.slice_slider):
+            w.setEnabled(on)
+        if on:
+            self._request_slice()
+        else:
+            self._slice_generation += 1
+            self.slice_rgb = None
+            self._redraw(keep_camera=True)
+            self.slice_shown.emit(None)
+
+    def _slice_moved(self, *_) -> None:
+        self.slice_label.setText(f"{self.slice_axis.currentText()} = {self.slice_offset():+.2f}")
+        if self.slice_box.isChecked():
+            self._request_slice()
+
+    def _request_slice(self) -> None:
+        """Compute the slice of the selected INR in a worker; only the newest request is drawn."""
+        if not self._request or not self.meshes or any(m is None for m in self.meshes):
+            return
+        self._slice_generation += 1
+        gen, store, record = self._slice_generation, self._store, self._request[self._slice_slot()]
+        axis, offset, cache = self.slice_axis.currentText(), self.slice_offset(), self._slice_cache
+        worker = GeneratorWorker(lambda: slice_job(store, record, axis, offset, generation=gen, size=SLICE_PX,
+                                                   cache=cache), background=True)
+        worker.signals.progress.connect(self._slice_ready)
+        self.pool.start(worker)
+
+    def _slice_ready(self, image: PanelImage) -> None:
+        if image.generation != self._slice_generation or not self.slice_box.isChecked():
+            return
+        if image.kind == "error":
+            self.status.setText(f"<span style='color:#ff8a80'>Slice: {image.message}</span>")
+            return
+        self.slice_rgb = image.rgb
+        self._redraw(keep_camera=True)  # the user may have turned the view: the plane moves, the camera stays
+        self.slice_shown.emit(image.rgb)
+
+    def _draw_slice(self, pair: bool) -> None:
+        if self.plotter is None:
+            return
+        self.plotter.remove_actor("inr-slice", render=False)
+        if self.slice_rgb is None:
+            return
+        import numpy as np
+        import pyvista as pv
+
+        from inret_engine.render.slices import slice_points
+
+        size = self.slice_rgb.shape[0]
+        pts = slice_points(self.slice_axis.currentText(), self.slice_offset(), size).numpy().astype(np.float64)
+        pts[..., 0] += self._shift(self._slice_slot(), pair)
+        grid = pv.StructuredGrid(*(pts[..., i][..., None] for i in range(3)))
+        rgba = self.slice_rgb.copy()
+        mesh = self.meshes[self._slice_slot()] if self.meshes else None
+        if mesh is not None and mesh.vertices is not None and len(mesh.vertices) and rgba.shape[2] == 4:
+            # the plane as large as the shape (and a little more), not the whole [-1, 1] square
+            lo, hi = mesh.vertices.min(0) - SLICE_MARGIN, mesh.vertices.max(0) + SLICE_MARGIN
+            normal = "xyz".index(self.slice_axis.currentText())
+            lo[normal], hi[normal] = -np.inf, np.inf  # crop across the plane only
+            raw = pts.copy()
+            raw[..., 0] -= self._shift(self._slice_slot(), pair)
+            rgba[..., 3][~((raw >= lo) & (raw <= hi)).all(-1)] = 0
+        grid.point_data["rgba"] = rgba.transpose(1, 0, 2).reshape(-1, rgba.shape[2])  # Fortran order, as the points
+        self.plotter.add_mesh(grid, scalars="rgba", rgb=True, name="inr-slice", lighting=False, render=False)

@@ -134,3 +134,44 @@ def circle_cameras(n: int = 12, *, elevation_deg: float = math.degrees(PAPER_ELE
         raise ValueError("need at least one view")
     return [Camera(azimuth=360.0 * i / n, elevation=elevation_deg, distance=distance, fov_deg=fov_deg)
             for i in range(n)]
+
+
+def fit_distance(points: np.ndarray, center, direction, *, fov_deg: float, aspect: float = 1.0,
+                 up=(0.0, 1.0, 0.0), margin: float = 0.05) -> float:
+    """How far from ``center`` a perspective camera must stand to see every point.
+
+    The camera sits at ``center + distance * direction`` (``direction`` need not be unit
+    length), looks at ``center`` with ``up`` as its up hint, and has a vertical field of
+    view ``fov_deg`` and a width / height ``aspect``. A point ``q`` (relative to ``center``)
+    is in view when ``|q . up'| <= depth * tan(fov / 2)`` and ``|q . right| <= depth * aspect * tan(fov / 2)``,
+    with ``depth = distance - q . direction``; the smallest such distance is returned,
+    with ``margin`` (a fraction of the half-view) left free on every side. Unlike fitting
+    the bounding sphere, this frames a tall shape in a wide view (or the reverse) as
+    tightly as it can without cutting anything off.
+
+    Args:
+        points: ``(N, 3)`` points to frame (e.g. mesh vertices).
+        center: ``(3,)`` the point looked at.
+        direction: ``(3,)`` from ``center`` towards the camera.
+        fov_deg: vertical field of view in degrees.
+        aspect: viewport width / height.
+        up: the world's up direction (it must not be parallel to ``direction``).
+        margin: fraction of each half-view kept empty.
+
+    Example:
+        >>> pts = np.array([[0.0, 1.0, 0.0], [0.0, -1.0, 0.0]])
+        >>> round(fit_distance(pts, (0, 0, 0), (0, 0, 1), fov_deg=90.0, margin=0.0), 6)  # tan(45 deg) = 1
+        1.0
+    """
+    f = np.asarray(direction, dtype=np.float64)
+    f = f / np.linalg.norm(f)
+    right = np.cross(-f, np.asarray(up, dtype=np.float64))
+    right /= np.linalg.norm(right)
+    up_vec = np.cross(right, -f)
+    q = np.asarray(points, dtype=np.float64).reshape(-1, 3) - np.asarray(center, dtype=np.float64)
+    if len(q) == 0:
+        return 1.0
+    t_v = math.tan(math.radians(fov_deg) / 2) * (1.0 - margin)
+    t_h = t_v * aspect
+    need = q @ f + np.maximum(np.abs(q @ up_vec) / t_v, np.abs(q @ right) / t_h)
+    return float(max(need.max(), 1e-6))

@@ -363,3 +363,47 @@ def test_shape_view_shows_meshes_and_releases_its_render_window(qtbot, panel_sto
     import pyvista.plotting.plotter as pv_plotter
 
     assert not [p for p in getattr(pv_plotter, "_ALL_PLOTTERS", {}).values() if getattr(p, "render_window", None)]
+
+
+def _ndc(view: ShapeView, points: np.ndarray) -> np.ndarray:
+    """Normalised device coordinates (-1..1 across the viewport) of world points, as the renderer projects them."""
+    aspect = view.plotter.width() / view.plotter.height()
+    m = view.plotter.camera.GetCompositeProjectionTransformMatrix(aspect, -1, 1)
+    mat = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+    h = np.c_[points, np.ones(len(points))] @ mat.T
+    return h[:, :2] / h[:, 3:4]
+
+
+def test_shape_view_frames_every_vertex_and_slices_the_shape(qtbot, panel_store):
+    view = ShapeView(resolution=33)
+    qtbot.addWidget(view)
+    sdf = record(panel_store, "box", "sdf")
+    view.resize(700, 300)  # a wide, short view: a fit to the bounding sphere then zoom cut shapes off
+    view.show()
+    with qtbot.waitSignal(view.shown, timeout=60_000):
+        view.show_record(panel_store, sdf)
+    with qtbot.waitSignal(view.slice_shown, timeout=60_000) as sliced:
+        view.slice_box.setChecked(True)
+    rgb = sliced.args[0]
+    assert rgb.shape == (160, 160, 4) and rgb.dtype == np.uint8
+    inside = rgb[80, 80].astype(int)  # the plane z = 0 through the box's middle: SDF blue inside, opaque
+    assert inside[2] > inside[0] + 40 and inside[3] == 255 and rgb[2, 2, 3] < 255  # see-through outside
+    with qtbot.waitSignal(view.slice_shown, timeout=60_000) as moved:
+        view.slice_slider.setValue(90)  # z = 0.9: outside the box, orange all over
+    assert view.slice_label.text() == "z = +0.90" and moved.args[0][80, 80, 0] > moved.args[0][80, 80, 2]
+    if not view.has_gl():
+        view.shutdown()
+        pytest.skip(f"framing needs OpenGL ({view.gl_error}); run with QT_QPA_PLATFORM=xcb under xvfb-run")
+    assert "inr-slice" in view.plotter.actors
+    vertices = np.concatenate(view.drawn_points)
+    ndc = _ndc(view, vertices)
+    assert np.abs(ndc).max() <= 1.0 and np.abs(ndc).max() > 0.8  # all of it in view, and not lost in space
+    view.resize(260, 420)  # a narrow view (the old fit-the-sphere-then-zoom cut the box's ends off: |x| 1.01)
+    qtbot.waitUntil(lambda: view.plotter.width() < 300, timeout=5000)
+    view.reset_camera()
+    ndc = _ndc(view, np.concatenate(view.drawn_points))
+    assert np.abs(ndc).max() <= 1.0 and np.abs(ndc).max() > 0.8
+    with qtbot.waitSignal(view.slice_shown, timeout=5000) as off:
+        view.slice_box.setChecked(False)
+    assert off.args[0] is None and "inr-slice" not in view.plotter.actors
+    view.close()
