@@ -54,6 +54,21 @@ class Target:
     function: ImplicitFunction
 
 
+def aligns_poses(store) -> bool:
+    """Whether ``store``'s shapes were turned onto their principal axes when it was built
+    (``inret build-store --align``): most recorded normalisations rotate.
+
+    A shape dropped on the window is placed the same way (:func:`app.jobs.fit_shape`), so
+    it is compared with, and shown like, the store's shapes: unaligned, a z-up mesh dropped
+    on an aligned store kept its file's pose while every store shape had been turned.
+    """
+    import numpy as np
+
+    turned = [not np.allclose(np.asarray(s.normalization.get("rotation", np.eye(3)), dtype=np.float64), np.eye(3))
+              for s in store.catalog.shapes() if isinstance(s.normalization, dict)]
+    return bool(turned) and sum(turned) * 2 > len(turned)
+
+
 class EncoderSet:
     """Retrievers for the models installed in ``STORE/models``.
 
@@ -68,6 +83,14 @@ class EncoderSet:
         self.retrievers = retrievers
         self.problems = list(problems or [])
         self._configs: dict[str, FieldConfig | None] = {}
+        self._aligns: bool | None = None
+
+    @property
+    def aligns_poses(self) -> bool:
+        """:func:`aligns_poses` of the store (read once)."""
+        if self._aligns is None:
+            self._aligns = aligns_poses(self.store)
+        return self._aligns
 
     @classmethod
     def load(cls, store: Store) -> "EncoderSet":

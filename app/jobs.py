@@ -83,7 +83,7 @@ def fit_shape(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[
     from inret_engine.data.sampling import sample_ground_truth
 
     yield JobProgress(f"Loading {path.name}")
-    geom = normalize(load_shape(path))
+    geom = normalize(load_shape(path), align=encoders.aligns_poses)  # placed as the store places its shapes
     function = ImplicitFunction.UDF if geom.is_point_cloud else ImplicitFunction.SDF
     target = encoders.target(function)
     yield JobProgress(f"Sampling {path.name}")
