@@ -15,15 +15,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .data.datasets import discover_shapes
 from .data.demo_shapes import DEMO_CATEGORIES, demo_catalog, demo_mesh
 from .data.geometry import Normalization, ShapeGeometry, ShapeLoadError
 from .data.loading import load_shape, normalize
-from .data.sampling import sample_ground_truth
+from .data.sampling import GroundTruth, sample_ground_truth
 from .errors import UsageError
 from .fields import FieldConfig, default_config
-from .fit import FitSettings, fit, measure_quality
+from .fit import FitProgress, FitQuality, FitSettings, fit, measure_quality
 from .functions import ImplicitFunction
 from .store import ShapeINR, ShapeRecord, Store
 
@@ -137,8 +138,9 @@ def fit_shapes(store: Store, config: FieldConfig, function: ImplicitFunction, sh
     done = 0
     for i in range(0, len(shapes), options.batch):
         batch = shapes[i:i + options.batch]
-        for event in _fit_batch(store, config, function, batch, options):
-            if event.field is not None:
+        for _, event in local_fitter(store, [(config, function, batch)], options):
+            if isinstance(event, FittedBatch):
+                store_batch(store, config, function, batch, event, options)
                 done += len(batch)
                 yield BuildEvent("fitting", done, len(shapes), f"{config.kind} {function.value}")
 
@@ -150,8 +152,13 @@ def _demo_geometry(category: str, index: int) -> ShapeGeometry:
 
 
 def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOptions = BuildOptions(),
-                summary: BuildSummary | None = None) -> Iterator[BuildEvent]:
-    """Add every missing ground truth and INR of ``sources`` to ``store``; yields progress."""
+                summary: BuildSummary | None = None, fitter: Fitter | None = None) -> Iterator[BuildEvent]:
+    """Add every missing ground truth and INR of ``sources`` to ``store``; yields progress.
+
+    ``fitter`` fits the pending batches (default :func:`local_fitter`, in this process; the
+    ``scale`` extra has one that sends them to a Ray cluster). Whichever fits, this
+    generator alone writes INR files and catalog rows, in job order.
+    """
     summary = summary if summary is not None else BuildSummary()
     start = time.perf_counter()
     yield from _sample_shapes(store, sources, options, summary)
@@ -162,16 +169,17 @@ def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOpti
     total = sum(len(batch) for _, _, batch in jobs)
     done = 0
     yield BuildEvent("fitting", 0, total)
-    for config, function, batch in jobs:
-        for event in _fit_batch(store, config, function, batch, options):
-            if event.field is not None:
-                done += len(batch)
-                summary.added += len(batch)
-                yield BuildEvent("fitting", done, total, f"{config.kind} {function.value}")
-            else:
-                frac = event.step / event.total
-                yield BuildEvent("fitting", done + int(frac * len(batch) * 0.99), total,
-                                 f"{config.kind} {function.value} loss {event.loss:.4f}")
+    for j, event in (fitter or local_fitter)(store, jobs, options):
+        config, function, batch = jobs[j]
+        if isinstance(event, FittedBatch):
+            store_batch(store, config, function, batch, event, options)  # the driver alone writes
+            done += len(batch)
+            summary.added += len(batch)
+            yield BuildEvent("fitting", done, total, f"{config.kind} {function.value}")
+        else:
+            frac = event.step / event.total
+            yield BuildEvent("fitting", done + int(frac * len(batch) * 0.99), total,
+                             f"{config.kind} {function.value} loss {event.loss:.4f}")
     summary.seconds = time.perf_counter() - start
     summary.skipped = store.catalog.skipped()
     yield BuildEvent("done", total, total, f"{summary.added} INRs added")
@@ -235,22 +243,53 @@ def _pending_jobs(store: Store, shapes: list[ShapeRecord], options: BuildOptions
     return jobs
 
 
-def _fit_batch(store: Store, config: FieldConfig, function: ImplicitFunction, shapes: list[ShapeRecord],
-               options: BuildOptions):
-    gts = [store.ground_truth(s.shape_id) for s in shapes]
+@dataclasses.dataclass
+class FittedBatch:
+    """The fitted INRs of one batch, before anything is written: what a fitter hands the
+    driver. ``tensors[i]`` are INR ``i``'s tensors as named in its ``.inr`` file."""
+
+    tensors: list[dict[str, torch.Tensor]]
+    quality: list[FitQuality]
+    steps: int
+    loss: float
+    seconds: float  # fitting seconds per INR
+
+
+FitJob = tuple[FieldConfig, ImplicitFunction, list[ShapeRecord]]
+Fitter = Callable[[Store, list[FitJob], BuildOptions], Iterator[tuple[int, "FitProgress | FittedBatch"]]]
+
+
+def fit_batch(config: FieldConfig, function: ImplicitFunction, gts: Sequence[GroundTruth], keys: Sequence[str],
+              options: BuildOptions) -> Iterator[FitProgress | FittedBatch]:
+    """Fits one batch (no store involved); yields fit progress, then one :class:`FittedBatch`."""
     settings = FitSettings(steps=options.steps, seed=options.seed)
     start = time.perf_counter()
-    for event in fit(config, function, gts, [s.shape_id for s in shapes], settings, device=options.device):
+    for event in fit(config, function, gts, keys, settings, device=options.device):
         if event.field is None:
             yield event
             continue
-        seconds = (time.perf_counter() - start) / len(shapes)
+        seconds = (time.perf_counter() - start) / len(gts)
         quality = measure_quality(event.field, function, gts)
-        for i, (shape, q) in enumerate(zip(shapes, quality)):
-            inr = ShapeINR(config=config, function=function, tensors=event.field.inr_tensors(i),
-                           labels={"name": shape.name, "category": shape.category, "split": shape.split,
-                                   "shape_id": shape.shape_id, "source": shape.source},
-                           normalization=shape.normalization,
-                           fit={"steps": event.total, "seed": options.seed, "loss": event.loss, **q.to_dict()})
-            store.add_inr(inr, shape=shape, chamfer=q.chamfer, iou=q.iou, fit_seconds=seconds)
-        yield event
+        tensors = [{k: v.clone() for k, v in event.field.inr_tensors(i).items()} for i in range(len(gts))]
+        yield FittedBatch(tensors, quality, event.total, event.loss, seconds)
+
+
+def local_fitter(store: Store, jobs: list[FitJob], options: BuildOptions
+                 ) -> Iterator[tuple[int, FitProgress | FittedBatch]]:
+    """Fits ``jobs`` one after another in this process; yields ``(job number, record)``."""
+    for j, (config, function, shapes) in enumerate(jobs):
+        gts = [store.ground_truth(s.shape_id) for s in shapes]
+        for event in fit_batch(config, function, gts, [s.shape_id for s in shapes], options):
+            yield j, event
+
+
+def store_batch(store: Store, config: FieldConfig, function: ImplicitFunction, shapes: list[ShapeRecord],
+                fitted: FittedBatch, options: BuildOptions) -> None:
+    """Writes the INR files and catalog rows of one fitted batch, in ``shapes`` order."""
+    for shape, tensors, q in zip(shapes, fitted.tensors, fitted.quality, strict=True):
+        inr = ShapeINR(config=config, function=function, tensors=tensors,
+                       labels={"name": shape.name, "category": shape.category, "split": shape.split,
+                               "shape_id": shape.shape_id, "source": shape.source},
+                       normalization=shape.normalization,
+                       fit={"steps": fitted.steps, "seed": options.seed, "loss": fitted.loss, **q.to_dict()})
+        store.add_inr(inr, shape=shape, chamfer=q.chamfer, iou=q.iou, fit_seconds=fitted.seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from tqdm import tqdm
@@ -32,7 +33,24 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N")
     p.add_argument("--align", action="store_true", help="PCA-align shapes before fitting")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="fit on a Ray cluster (the 'scale' extra): at ADDRESS (write --ray=ADDRESS), or a local one "
+                        "started now; this process alone writes the store")
+    p.add_argument("--workers", type=int, default=None,
+                   help="with --ray and no address: worker slots of the local cluster (default: every core)")
     p.set_defaults(run=run)
+
+
+def _fitter(args: argparse.Namespace):
+    """The Ray fitter for ``--ray [ADDRESS]``, else None (fit in this process)."""
+    if args.ray is None:
+        return None
+    from ..scale import require
+
+    require("ray")
+    from ..scale.fitting import ray_fitter  # lazy: Ray is an optional extra
+
+    return ray_fitter(args.ray or None, workers=args.workers)
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -47,12 +65,14 @@ def run(args: argparse.Namespace) -> int:
                            device=str(resolve_device(args.device)))
     if args.batch < 1 or (args.steps is not None and args.steps < 1):
         raise UsageError("--batch and --steps must be positive")
+    if args.ray is not None and args.device == "auto":  # each worker picks its own (CUDA where it has one)
+        options = dataclasses.replace(options, device=None)
     sources = resolve_sources(args.source, splits=options.splits, categories=options.categories,
                               per_category=options.per_category)
     summary = BuildSummary()
     bars: dict[str, tqdm] = {}
     with Store.create(args.out) as store:
-        for event in build_store(store, sources, options, summary):
+        for event in build_store(store, sources, options, summary, fitter=_fitter(args)):
             if event.stage in ("skip", "repair"):
                 tqdm.write(f"{'skipped' if event.stage == 'skip' else 'repairing'} {event.message}", file=sys.stderr)
             if args.quiet or event.stage not in ("sampling", "fitting"):
