@@ -78,6 +78,7 @@ class MapPanel(QWidget):
         top.addWidget(self.chooser_bar)
         top.addWidget(self.projection_bar)
         top.addStretch(1)
+        top.addWidget(self.view.selection_bar)  # "Isolate N points" / "Show all" here: a map row saved
         top.addWidget(self.views_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -17,7 +17,9 @@ PANEL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Map", "+ / − / wheel", "Zoom in / out"),
     ("Map", "0 / double-click empty space", "Fit every point in the view"),
     ("Map", "Shift+drag", "Select the points in a box (the gallery shows only them)"),
+    ("Map", "Ctrl+drag", "Select the points in a free-hand lasso; then Isolate shows only them, Show all every point"),
     ("Map", "Esc", "Clear the box selection"),
+    ("3D", "Drag / Shift+drag / wheel", "Rotate / pan / zoom; Slice plane cuts the shape open, its slider moves the cut"),
     ("Results", "Click / double-click", "Select a result / find shapes similar to it"),
     ("Window", "Drop a file", "Query with an .inr, mesh or point-cloud file"),
 )
