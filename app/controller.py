@@ -42,6 +42,8 @@ class QueryController(QObject):
         error(str): a failure to show in a dialog (first paragraph for the user).
     """
 
+    preparing = Signal(str)
+    """A dropped file is being read (and fitted or distilled) before it can be the query: its name."""
     query_started = Signal(object)
     results_ready = Signal(object)
     query_image = Signal(object, QImage)
@@ -173,7 +175,8 @@ class QueryController(QObject):
                     self.message.emit(f"{path.name}: {note}")
 
         self.runner.start(lambda: self._file_job(path, store), label=f"Preparing {path.name}", on_done=prepared,
-                          on_error=self.error, foreground=True)
+                          on_error=self.error)
+        self.preparing.emit(path.name)
 
     def _file_job(self, path: Path, store: Store):
         # jobs run one at a time: the embedding job started with the store has finished by now

@@ -108,29 +108,67 @@ def main(argv: list[str] | None = None) -> int:
     return app.exec()
 
 
-def _open_demo(window, root: Path, loaded, *, extras: bool = True) -> None:
-    """Open the demo store, building what it lacks: the essential phase first (with progress),
-    then, with the window in use, the extra architectures in the background."""
-    from .demo import ESSENTIAL, EXTRAS, build_demo_job, phase_is_complete
+def _open_demo(window, root: Path, loaded, *, extras: bool = True, plan=None) -> None:
+    """Open the demo store, building what it lacks.
+
+    On a first start the window shows at once with the first-run panel; the essential
+    phase runs as background work (a query or a dropped file goes first), one category
+    at a time, and each category is browsable and searchable as soon as it is indexed.
+    ``loaded()`` follows when the whole essential phase is in. Then, with the window in
+    use, the extra architectures and functions are built in the background.
+    """
+    from .demo import CategoryReady, DemoPlan, build_demo_job, phase_is_complete
+
+    plan = plan or DemoPlan.default()
 
     def add_extras() -> None:
-        if extras and not phase_is_complete(root, EXTRAS):
-            window.run_job(build_demo_job(root, EXTRAS),
+        if extras and not phase_is_complete(root, plan.extras, plan):
+            window.run_job(build_demo_job(root, plan, plan.extras), background=True,
                            label="Adding UDF and Occ, octree, triplane and SIREN INRs to the demo",
                            on_done=lambda _: _extras_added(window))
 
-    if phase_is_complete(root, ESSENTIAL):
+    if phase_is_complete(root, plan.essential, plan):
         window.open_store(root)
         loaded()
         add_extras()
+        return
+
+    def progress(record) -> None:
+        window.first_run.show_progress(record)
+        if isinstance(record, CategoryReady):
+            _category_ready(window, root)
+
+    def essential_done(_) -> None:
+        window.first_run.finish()
+        window.gallery.setVisible(True)
+        if window.store is None:
+            window.open_store(root)
+        loaded()
+        add_extras()
+
+    window.first_run.start(list(dict.fromkeys(s.category for s in plan.sources())))
+    window.title.setText("Demo store <span style='color:#7d8796; font-weight:normal; font-size:10pt'>"
+                         "&nbsp; first start</span>")
+    window.gallery.setVisible(False)
+    window.run_job(build_demo_job(root, plan, plan.essential), background=True, on_progress=progress,
+                   label="Building the demo store (first run)", on_done=essential_done)
+
+
+def _category_ready(window, root: Path) -> None:
+    """A category became browsable: open the store, or show the new shapes without wiping a query."""
+    window.gallery.setVisible(True)
+    if window.store is None:
+        window.open_store(root)
+    elif window.controller.outcome is None and window.controller.subject is None:
+        window.reload()
     else:
-        window.run_job(build_demo_job(root, ESSENTIAL), label="Building the demo store (first run)",
-                       on_done=lambda _: (window.open_store(root), loaded(), add_extras()))
+        window.gallery.set_store(window.store)
+        window.controller.refresh_encoders()
 
 
 def _extras_added(window) -> None:
     """Show the new INRs: reload at once unless that would wipe a query the user is looking at."""
-    if window.controller.outcome is None:
+    if window.controller.outcome is None and window.controller.subject is None:
         window.reload()
         window.statusBar().showMessage("The demo store now has UDF, Occ, octree, triplane and SIREN INRs too", 8000)
     else:

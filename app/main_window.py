@@ -24,6 +24,7 @@ from .controller import QueryController
 from .jobs import droppable
 from .panels import SidePanels
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome
+from .views.first_run import FirstRunView
 from .views.gallery import GalleryView
 from .views.job_bar import JobBar
 from .views.results import ResultsView
@@ -68,7 +69,9 @@ class MainWindow(QMainWindow):
         left = QWidget()
         layout = QVBoxLayout(left)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.first_run = FirstRunView()
         layout.addWidget(self.title)
+        layout.addWidget(self.first_run, 1)
         layout.addWidget(self.map_filter)
         layout.addWidget(self.gallery, 1)
         self.side = SidePanels(self)
@@ -137,6 +140,7 @@ class MainWindow(QMainWindow):
         self.results.activated.connect(self._query_result)
         self.retrieve.currentIndexChanged.connect(lambda _i: c.set_mode(self.retrieve.currentData()))
         self.k_spin.valueChanged.connect(c.set_k)
+        c.preparing.connect(self.results.show_preparing)
         c.query_started.connect(self.results.show_query)
         c.query_started.connect(self._select_query)
         c.results_ready.connect(self.results.show_outcome)
@@ -206,9 +210,13 @@ class MainWindow(QMainWindow):
         except (ValueError, OSError) as exc:
             self.show_error(str(exc))
 
-    def run_job(self, job: Callable[[], Iterator], *, label: str, on_done: Callable[[object], None]) -> GeneratorWorker:
-        """Run an engine generator with progress and Cancel in the status bar; errors become a dialog."""
-        return self.runner.start(job, label=label, on_done=on_done)
+    def run_job(self, job: Callable[[], Iterator], *, label: str, on_done: Callable[[object], None],
+                background: bool = False, on_progress: Callable[[object], None] | None = None) -> GeneratorWorker:
+        """Run an engine generator with progress and Cancel in the status bar; errors become a dialog.
+
+        ``background``: work nobody waits on (building a store), which pauses while a user job runs.
+        """
+        return self.runner.start(job, label=label, on_done=on_done, background=background, on_progress=on_progress)
 
     # --- reactions -----------------------------------------------------------------------
     def _select(self, item) -> None:
@@ -290,12 +298,12 @@ class MainWindow(QMainWindow):
                                          8000)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        self.runner.cancel()
+        self.runner.cancel_all()
         self.side.shutdown()
         self.gallery.shutdown()
         self.results.shutdown()
         self.controller.shutdown()
-        self.runner.pool.waitForDone(5000)
+        self.runner.wait_for_done(5000)
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)

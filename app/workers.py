@@ -15,6 +15,7 @@ background worker pauses between its items while any foreground job runs
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import traceback
 from collections import deque
@@ -140,16 +141,22 @@ class GeneratorWorker(QRunnable):
 
 
 class JobRunner(QObject):
-    """Runs engine jobs one at a time in a thread pool, so long work never overlaps on two cores.
+    """Runs engine jobs in two lanes, so what a user asks for never waits behind background work.
 
-    A job started while another runs waits its turn. The window binds a progress bar and a
-    cancel button to the signals; whoever starts a job gets its result through ``on_done``.
+    - **User jobs** (the default: embedding a store, a dropped file, a map, training) run
+      one at a time, in order, as foreground work.
+    - **Background jobs** (``background=True``: building or completing a store) run one at
+      a time in their own lane and pause between progress records while a user job runs.
+
+    The status bar shows one job: the running user job, else the background one. Cancel
+    stops that job only; jobs waiting their turn keep their place.
 
     Signals:
-        started(str): a job began; its label.
-        progress(object): a record the running job yielded.
-        failed(str): the running job raised; the message (first paragraph is for the user).
-        idle(): nothing is running or waiting.
+        started(str): the job shown changed (a job began, or a background job shows again
+            after a user job); its label.
+        progress(object): a record the shown job yielded.
+        failed(str): a job raised; the message (first paragraph is for the user).
+        idle(): nothing is running or waiting in either lane.
     """
 
     started = Signal(str)
@@ -160,47 +167,116 @@ class JobRunner(QObject):
     def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
-        self.current: GeneratorWorker | None = None
-        self.label = ""
-        self._waiting: deque[tuple[GeneratorWorker, str, Callable | None, Callable | None]] = deque()
+        self.background_pool = QThreadPool(self)
+        self.background_pool.setMaxThreadCount(1)
+        self._lanes: dict[bool, _Lane] = {False: _Lane(), True: _Lane()}
+
+    @property
+    def current(self) -> GeneratorWorker | None:
+        """The running user job (None when there is none)."""
+        return self._lanes[False].worker
+
+    @property
+    def background(self) -> GeneratorWorker | None:
+        """The running background job (None when there is none)."""
+        return self._lanes[True].worker
+
+    @property
+    def label(self) -> str:
+        """The label of the job shown (the user job first)."""
+        lane = self._shown()
+        return lane.label if lane is not None else ""
 
     def start(self, job: Callable[[], Iterator[Any]], *, label: str, on_done: Callable[[Any], None] | None = None,
-              on_error: Callable[[str], None] | None = None, foreground: bool = False) -> GeneratorWorker:
-        """Queue ``job``; ``on_done(result)`` or ``on_error(message)`` (default: ``failed``) follow on the GUI thread.
+              on_error: Callable[[str], None] | None = None, background: bool = False,
+              on_progress: Callable[[Any], None] | None = None, foreground: bool = True) -> GeneratorWorker:
+        """Queue ``job`` in its lane; ``on_done(result)`` or ``on_error(message)`` (default:
+        ``failed``) and every ``on_progress(record)`` follow on the GUI thread.
 
-        ``foreground``: someone waits on it (a dropped file): background renders pause meanwhile.
+        ``foreground`` is kept for callers that said so; every user job is foreground.
         """
-        worker = GeneratorWorker(job, foreground=foreground)
-        self._waiting.append((worker, label, on_done, on_error))
-        if self.current is None:
-            self._next()
+        worker = GeneratorWorker(job, foreground=not background, background=background)
+        lane = self._lanes[background]
+        lane.waiting.append(_Queued(worker, label, on_done, on_error, on_progress))
+        if lane.worker is None:
+            self._next(background)
         return worker
 
     def busy(self) -> bool:
-        return self.current is not None
+        """True while a job of either lane runs."""
+        return any(lane.worker is not None for lane in self._lanes.values())
 
     def cancel(self) -> None:
-        """Stop the running job at its next progress record and drop the waiting ones."""
-        self._waiting.clear()
-        if self.current is not None:
-            self.current.cancel()
+        """Stop the job shown in the status bar at its next progress record; others keep their turn."""
+        lane = self._shown()
+        if lane is not None:
+            lane.worker.cancel()
 
-    def _next(self) -> None:
-        while self._waiting:
-            worker, label, on_done, on_error = self._waiting.popleft()
-            if worker.cancelled:
+    def cancel_all(self) -> None:
+        """Stop every job and forget the waiting ones (the window is closing)."""
+        for lane in self._lanes.values():
+            lane.waiting.clear()
+            if lane.worker is not None:
+                lane.worker.cancel()
+
+    def wait_for_done(self, msecs: int) -> None:
+        self.pool.waitForDone(msecs)
+        self.background_pool.waitForDone(msecs)
+
+    def _shown(self) -> "_Lane | None":
+        for background in (False, True):
+            if self._lanes[background].worker is not None:
+                return self._lanes[background]
+        return None
+
+    def _next(self, background: bool) -> None:
+        lane = self._lanes[background]
+        while lane.waiting:
+            item = lane.waiting.popleft()
+            if item.worker.cancelled:
                 continue
-            self.current, self.label = worker, label
-            worker.signals.progress.connect(self.progress)
-            if on_done is not None:
-                worker.signals.result.connect(on_done)
-            worker.signals.error.connect(on_error or self.failed)
-            worker.signals.finished.connect(self._finished)
-            self.started.emit(label)
-            self.pool.start(worker)
+            lane.worker, lane.label = item.worker, item.label
+            signals = item.worker.signals
+            signals.progress.connect(lambda record, w=item.worker: self._progress(w, record))
+            if item.on_progress is not None:
+                signals.progress.connect(item.on_progress)
+            if item.on_done is not None:
+                signals.result.connect(item.on_done)
+            signals.error.connect(item.on_error or self.failed)
+            signals.finished.connect(lambda b=background: self._finished(b))
+            if self._shown() is lane:
+                self.started.emit(item.label)
+            (self.background_pool if background else self.pool).start(item.worker)
             return
-        self.idle.emit()
+        if not self.busy():
+            self.idle.emit()
 
-    def _finished(self) -> None:
-        self.current, self.label = None, ""
-        self._next()
+    def _progress(self, worker: GeneratorWorker, record: Any) -> None:
+        lane = self._shown()
+        if lane is not None and lane.worker is worker:
+            self.progress.emit(record)
+
+    def _finished(self, background: bool) -> None:
+        lane = self._lanes[background]
+        lane.worker, lane.label = None, ""
+        if not background and not lane.waiting and self._lanes[True].worker is not None:
+            self.started.emit(self._lanes[True].label)  # the background job shows again
+        self._next(background)
+
+
+@dataclasses.dataclass
+class _Queued:
+    worker: GeneratorWorker
+    label: str
+    on_done: Callable | None
+    on_error: Callable | None
+    on_progress: Callable | None
+
+
+@dataclasses.dataclass
+class _Lane:
+    """One lane of :class:`JobRunner`: its running worker and label, and what waits."""
+
+    worker: GeneratorWorker | None = None
+    label: str = ""
+    waiting: deque = dataclasses.field(default_factory=deque)

@@ -178,6 +178,12 @@ class ResultsView(QWidget):
         self.header.setText(f"Results <span style='color:#7d8796'>— {subject.name}: searching…</span>")
         self.set_notice("")
 
+    def show_preparing(self, name: str) -> None:
+        """A dropped file is being prepared: say so at once (the query card follows when it is ready)."""
+        self.header.setText(f"Results <span style='color:#7d8796'>— preparing <b>{name}</b>…</span>")
+        self.set_notice(f"Preparing {name}: reading it and, for a mesh or point cloud, fitting it as an INR "
+                        "(a few seconds). Its similar shapes appear here next.")
+
     def show_outcome(self, outcome: QueryOutcome) -> None:
         self.model.set_outcome(outcome)
         s = outcome.subject

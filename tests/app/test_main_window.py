@@ -125,6 +125,82 @@ def test_runner_runs_jobs_one_at_a_time_in_order(qtbot):
     assert order == ["a start", "a end", "b start", "b end", "c start", "c end"]
 
 
+def test_user_jobs_run_before_a_background_job_ends_which_pauses_meanwhile(qtbot):
+    import threading
+
+    runner = JobRunner()
+    log, release, stop_bg = [], threading.Event(), threading.Event()
+
+    def background():
+        i = 0
+        while not stop_bg.is_set():
+            log.append("bg")
+            if i == 2:
+                release.wait(5)  # a user job is queued by now
+            i += 1
+            yield i
+        return "bg done"
+
+    def user(name):
+        def run():
+            log.append(f"{name} start")
+            yield name
+            log.append(f"{name} end")
+            return name
+        return run
+
+    shown, results = [], []
+    runner.started.connect(shown.append)
+    bg = runner.start(background, label="Building", background=True, on_done=results.append)
+    qtbot.waitUntil(lambda: log.count("bg") >= 3, timeout=5000)
+    runner.start(user("drop"), label="Preparing a.ply", on_done=results.append)
+    runner.start(user("map"), label="Map", on_done=results.append)
+    release.set()
+    qtbot.waitUntil(lambda: results[:2] == ["drop", "map"], timeout=10_000)  # not behind the 400 steps
+    for name in ("drop", "map"):  # the background job pauses while a user job runs
+        assert log[log.index(f"{name} start") + 1] == f"{name} end"
+    assert "bg done" not in results and shown[:3] == ["Building", "Preparing a.ply", "Map"]
+    qtbot.waitUntil(lambda: shown[-1] == "Building", timeout=5000)  # the background job shows again
+    with qtbot.waitSignal(runner.idle, timeout=10_000):
+        runner.cancel()
+    assert bg.cancelled and "bg done" not in results
+    stop_bg.set()
+
+
+def test_cancel_stops_the_shown_job_only_and_keeps_the_waiting_ones(qtbot):
+    import threading
+    import time
+
+    runner = JobRunner()
+    stop_bg, results = threading.Event(), []
+
+    def background():
+        while not stop_bg.is_set():
+            time.sleep(0.01)
+            yield "bg"
+        return "bg done"
+
+    def endless():
+        while True:
+            time.sleep(0.01)
+            yield "tick"
+
+    def quick():
+        yield "q"
+        return "quick"
+
+    bg = runner.start(background, label="Building", background=True, on_done=results.append)
+    user = runner.start(endless, label="Endless", on_done=results.append)
+    runner.start(quick, label="Quick", on_done=results.append)
+    qtbot.waitUntil(lambda: runner.label == "Endless", timeout=5000)
+    runner.cancel()  # the job the status bar shows: the endless user job, nothing else
+    qtbot.waitUntil(lambda: "quick" in results, timeout=5000)  # the waiting job kept its turn
+    assert user.cancelled and not bg.cancelled and runner.label == "Building"
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        stop_bg.set()
+    assert results == ["quick", "bg done"]
+
+
 def test_window_size_option_is_checked():
     from app.launch import parse_args
 

@@ -211,6 +211,8 @@ def test_a_query_from_a_file_shows_its_own_cutaway(qtbot, window, tmp_path):
     shutil.copyfile(window.store.root / record.file, dropped)
     with qtbot.waitSignal(side.cutaways.finished, timeout=WAIT_MS):
         window.controller.query_file(dropped)
+        assert "preparing" in window.results.header.text() and "mine.inr" in window.results.header.text()
+        assert "Preparing mine.inr" in window.results.notice.text()  # at once, before the file is read
     subject = window.controller.subject
     assert subject.record is None and side.current is subject
     assert list(side.cutaways.records) == ["udf"] and side.cutaways.renders["udf"].image is not None
