@@ -55,6 +55,12 @@ def install_actions(window) -> dict[str, QAction]:
     selected.setShortcutContext(Qt.WidgetWithChildrenShortcut)  # Enter in the search box still only searches
     window.gallery.list.addAction(selected)
     add(query, "cancel", "&Cancel Running Job", "Esc", window.runner.cancel, "Stop the job shown in the status bar")
+    query.addSeparator()
+    z_up = add(query, "z_up", "Dropped Meshes Are &Z-up", None, lambda: None,
+               "Turn dropped meshes and point clouds from z-up (STL, CAD, ModelNet, SHREC'12) to y-up, as the "
+               "demo shapes and ShapeNet are, so they do not lie on their side")
+    z_up.setCheckable(True)
+    z_up.toggled.connect(lambda on: set_z_up(window, on))
 
     tools = bar.addMenu("&Tools")
     add(tools, "train", "&Train Encoders…", "Ctrl+T", lambda: train_encoders(window),
@@ -93,6 +99,13 @@ def choose_store(window) -> None:
     folder = QFileDialog.getExistingDirectory(window, "Open an INR store", start)
     if folder:
         window.try_open(Path(folder))
+
+
+def set_z_up(window, on: bool) -> None:
+    """Whether the next dropped mesh or point cloud is turned from z-up to y-up before its INR is fitted."""
+    import dataclasses
+
+    window.controller.on_the_fly = dataclasses.replace(window.controller.on_the_fly, z_up=on)
 
 
 def choose_query_file(window) -> None:

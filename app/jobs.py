@@ -14,6 +14,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
+from inret_engine.data.geometry import Normalization, ShapeGeometry
 from inret_engine.data.loading import MESH_SUFFIXES, POINT_SUFFIXES, load_shape, normalize
 from inret_engine.functions import ImplicitFunction
 from inret_engine.store import ShapeINR, Store, load_shape_inr
@@ -49,6 +52,8 @@ class OnTheFly:
     n_eval_surface: int = 2_000
     fit_steps: int | None = None
     distill_steps: int | None = None
+    z_up: bool = False
+    """Dropped meshes and clouds have z up (STL, CAD, ModelNet, SHREC'12): turned y-up like the demo shapes."""
 
 
 def droppable(path: Path) -> bool:
@@ -83,7 +88,11 @@ def fit_shape(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[
     from inret_engine.data.sampling import sample_ground_truth
 
     yield JobProgress(f"Loading {path.name}")
-    geom = normalize(load_shape(path), align=encoders.aligns_poses)  # placed as the store places its shapes
+    geom = load_shape(path)
+    if settings.z_up:  # (x, y, z) -> (x, z, -y), recorded in the normalisation like any other turn
+        turn = Normalization.from_arrays(np.zeros(3), 1.0, np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]))
+        geom = ShapeGeometry(turn.apply(geom.vertices), geom.faces, geom.normalization.then(turn))
+    geom = normalize(geom, align=encoders.aligns_poses)  # placed as the store places its shapes
     function = ImplicitFunction.UDF if geom.is_point_cloud else ImplicitFunction.SDF
     target = encoders.target(function)
     yield JobProgress(f"Sampling {path.name}")
