@@ -106,18 +106,21 @@ def fit_shape(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[
 
 
 def distill_into(source: ShapeINR, target: Target, settings: OnTheFly) -> Iterator[JobProgress]:
-    """Job: :func:`inret_engine.distill.distill`, with progress (the source INR as an oracle)."""
-    from inret_engine.distill import as_point_fn, oracle_ground_truth
+    """Job: :func:`inret_engine.distill.distill_steps` of one INR into ``target``, with progress."""
+    from inret_engine.distill import distill_steps
 
     yield JobProgress(f"Distilling {source.config.kind} into {target.config.kind}: sampling the source")
-    gt = oracle_ground_truth(as_point_fn(source), source.function, n_uniform=settings.n_uniform,
-                             n_surface=settings.n_surface, n_near=settings.n_near,
-                             n_eval_surface=settings.n_eval_surface)
-    field = yield from _fit(f"Distilling into {target.config.kind} {target.function.value.upper()}", target, gt,
-                            str(source.labels.get("shape_id", "distilled")), settings.distill_steps)
-    fit = {"distilled_from": f"{source.config.config_id} {source.function.value}"}
-    return ShapeINR(config=target.config, function=target.function, tensors=field.inr_tensors(0),
-                    labels=dict(source.labels), normalization=source.normalization, fit=fit)
+    samples = {"n_uniform": settings.n_uniform, "n_surface": settings.n_surface, "n_near": settings.n_near,
+               "n_eval_surface": settings.n_eval_surface}
+    stage = f"Distilling into {target.config.kind} {target.function.value.upper()}"
+    steps = distill_steps([source], source.function, target.config, target_function=target.function,
+                          steps=settings.distill_steps, seed=0, samples=samples, measure=False)
+    while True:
+        try:
+            record = next(steps)
+        except StopIteration as done:
+            return done.value[0]
+        yield JobProgress(stage, record.step, record.total, f"loss {record.loss:.4f}")
 
 
 def _fit(stage: str, target: Target, gt, key: str, steps: int | None) -> Iterator[JobProgress]:

@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 import numpy as np
 import torch
@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 from .data.sampling import GroundTruth
 from .errors import UsageError
 from .fields import Field, FieldConfig
-from .fit import FitSettings, fit_to_end, measure_quality
+from .fit import FitProgress, FitSettings, fit, measure_quality
 from .functions import ImplicitFunction
 from .render.surface import surface_points
 from .store import ShapeINR
@@ -112,6 +112,30 @@ def distill_many(sources: Sequence["ShapeINR | Field | PointFn"], function: Impl
     once costs little more than the fit of one. With ``skip_failures`` a source that
     cannot be distilled (no surface) gives ``None`` in its place instead of an error.
     """
+    steps_gen = distill_steps(sources, function, target, target_function=target_function, steps=steps, seed=seed,
+                              skip_failures=skip_failures)
+    while True:
+        try:
+            next(steps_gen)
+        except StopIteration as done:
+            return done.value
+
+
+def distill_steps(sources: Sequence["ShapeINR | Field | PointFn"], function: ImplicitFunction | None,
+                  target: FieldConfig, *, target_function: ImplicitFunction | None = None,
+                  steps: int | None = None, seed: int = 0, skip_failures: bool = False,
+                  samples: dict[str, int] | None = None,
+                  measure: bool = True) -> Generator[FitProgress, None, list[ShapeINR | None]]:
+    """:func:`distill_many` as a generator job, like :func:`~inret_engine.fit.fit`: yields the
+    fit's progress records (cancellable between them) and returns the new INRs.
+
+    Args:
+        samples: ground-truth sample counts for :func:`oracle_ground_truth` (``n_uniform``,
+            ``n_surface``, ``n_near``, ``n_eval_surface``); its defaults when None.
+        measure: record the fit quality (Chamfer, IoU) in each INR's ``fit``; a query that
+            only embeds the result skips it.
+        Others: as for :func:`distill_many`.
+    """
     sources = list(sources)
     if not sources:
         return []
@@ -125,7 +149,7 @@ def distill_many(sources: Sequence["ShapeINR | Field | PointFn"], function: Impl
     gts: dict[int, GroundTruth] = {}
     for i, source in enumerate(sources):
         try:
-            gts[i] = oracle_ground_truth(as_point_fn(source), function, seed=seed)
+            gts[i] = oracle_ground_truth(as_point_fn(source), function, seed=seed, **(samples or {}))
         except ValueError:
             if not skip_failures:
                 raise
@@ -135,12 +159,17 @@ def distill_many(sources: Sequence["ShapeINR | Field | PointFn"], function: Impl
     rows = list(gts)
     keys = [str(plans[i][0].get("shape_id", f"distilled-{i}")) for i in rows]
     batch = [gts[i] for i in rows]
-    field = fit_to_end(target, target_function, batch, keys, FitSettings(steps=steps, seed=seed))
-    for j, (i, quality) in enumerate(zip(rows, measure_quality(field, target_function, batch))):
+    field = None
+    for record in fit(target, target_function, batch, keys, FitSettings(steps=steps, seed=seed)):
+        if record.field is None:
+            yield record
+        field = record.field
+    qualities = measure_quality(field, target_function, batch) if measure else [None] * len(rows)
+    for j, (i, quality) in enumerate(zip(rows, qualities)):
         labels, normalization, _, origin = plans[i]
-        fit = {"distilled_from": origin, "seed": seed, **quality.to_dict()}
+        record = {"distilled_from": origin, "seed": seed, **(quality.to_dict() if quality is not None else {})}
         out[i] = ShapeINR(config=target, function=target_function, tensors=field.inr_tensors(j), labels=labels,
-                          normalization=normalization, fit=fit)
+                          normalization=normalization, fit=record)
     return out
 
 

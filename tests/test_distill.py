@@ -71,3 +71,30 @@ def test_distill_many_fits_a_batch_and_can_skip_a_source_without_surface():
     out = distill_many([sphere, empty, small], IF.SDF, TINY_CONFIGS["triplane"], steps=120, skip_failures=True)
     assert out[1] is None and out[0] is not None and out[2] is not None
     assert out[0].fit["chamfer"] < 0.05 and out[2].fit["chamfer"] < 0.05
+
+
+def test_distill_steps_is_a_progress_generator_with_the_same_result():
+    from inret_engine.distill import distill_steps
+
+    config = TINY_CONFIGS["hash"]
+    samples = {"n_uniform": 2000, "n_surface": 1000, "n_near": 2000, "n_eval_surface": 500}
+    gen = distill_steps([sphere], IF.SDF, config, steps=20, samples=samples)
+    records = []
+    while True:
+        try:
+            records.append(next(gen))
+        except StopIteration as done:
+            (inr,) = done.value
+            break
+    assert records and records[-1].step <= records[-1].total == 20 and all(r.field is None for r in records)
+    assert "chamfer" in inr.fit and inr.fit["distilled_from"] == "callable"
+    again = distill_steps([sphere], IF.SDF, config, steps=20, samples=samples, measure=False)
+    while True:
+        try:
+            next(again)
+        except StopIteration as done:
+            (quick,) = done.value
+            break
+    assert "chamfer" not in quick.fit
+    # same seed, same INR (to float noise: a hash grid's scatter-add order varies on 2 threads)
+    assert all(torch.allclose(inr.tensors[k], quick.tensors[k], atol=1e-3) for k in inr.tensors)
