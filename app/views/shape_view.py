@@ -291,7 +291,6 @@ class ShapeView(QWidget):
                                       + "\n".join(f"{m.record.name}: {len(m.faces) if m.faces is not None else 0:,}"
                                                   " triangles" for m in self.meshes))
             return
-        import numpy as np
         import pyvista as pv
 
         for name in self._mesh_actors():

@@ -79,7 +79,7 @@ def test_one_outlier_does_not_flatten_the_ramp():
     records[0] = InrRecord(**{**records[0].to_dict(), "chamfer": 5.0})
     points = MapPoints(ids, xy, records)
     points.set_colour_by("chamfer")
-    lo, hi = points.value_range
+    _, hi = points.value_range
     assert hi < 0.05 and points.colour[0] == RAMP_START + len(RAMP) - 1  # clipped to the top colour
 
 
