@@ -85,7 +85,7 @@ def query_inr_from_file(path: Path, encoders: EncoderSet, settings: OnTheFly) ->
 
 def fit_shape(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[JobProgress]:
     """Job: sample a mesh's (or point cloud's) ground truth and fit an INR an encoder knows."""
-    from inret_engine.data.sampling import sample_ground_truth
+    from inret_engine.data.isolated import sample_in_child
 
     yield JobProgress(f"Loading {path.name}")
     geom = load_shape(path)
@@ -96,8 +96,9 @@ def fit_shape(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[
     function = ImplicitFunction.UDF if geom.is_point_cloud else ImplicitFunction.SDF
     target = encoders.target(function)
     yield JobProgress(f"Sampling {path.name}")
-    gt = sample_ground_truth(geom, n_uniform=settings.n_uniform, n_surface=settings.n_surface,
-                             n_near=settings.n_near, n_eval_surface=settings.n_eval_surface)
+    # in a child process: libigl holds the GIL for seconds on a large mesh, which froze the window
+    gt = sample_in_child(geom, n_uniform=settings.n_uniform, n_surface=settings.n_surface,
+                         n_near=settings.n_near, n_eval_surface=settings.n_eval_surface)
     field = yield from _fit(f"Fitting {target.config.kind} {target.function.value.upper()}", target, gt,
                             path.stem, settings.fit_steps)
     labels = {"name": path.stem, "category": "?", "source": str(path)}
