@@ -11,7 +11,8 @@ before shows at once). Each encoder has its own embedding space, hence its own m
 chooser shows only when a store has several. A query's highlight and the selected point
 are remembered, so they survive a map that arrives later or a switch of encoder or
 projection. A saved view (projection, colouring, zoom, isolated points, hidden
-architectures) is kept in the store's cache folder, ``map-views.json``.
+architectures, the query of a store INR) is kept in the store's cache folder,
+``map-views.json``; restoring one asks for its query again (``query_wanted``).
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ class MapPanel(QWidget):
     Signals:
         loaded(object): a map is on screen (the ``MapResult``).
         message(str): a status-bar line (how long a new map took).
+        query_wanted(int): a restored view had this store INR as its query: query it again.
     """
 
     loaded = Signal(object)
     message = Signal(str)
+    query_wanted = Signal(int)
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -153,12 +156,13 @@ class MapPanel(QWidget):
         """The view on screen as a :class:`~inret_engine.embedding_map.SavedView` named ``name``."""
         from inret_engine.embedding_map import SavedView
 
-        isolated = self.view.isolated_ids()
+        isolated, query = self.view.isolated_ids(), self._highlight[0]
         return SavedView(name, self.projection_bar.projection(), self.view.colour_by(),
                          box=self.view.canvas.view_box() if len(self.view.canvas.points) else None,
                          isolated=None if isolated is None else tuple(isolated),
                          hidden_archs=tuple(self.view.hidden_archs()),
-                         encoder=self.chooser.currentText() if self.chooser.count() > 1 else "")
+                         encoder=self.chooser.currentText() if self.chooser.count() > 1 else "",
+                         query=int(query) if query is not None and int(query) in self.records else None)
 
     def save_view(self, name: str) -> None:
         """Save the view on screen under ``name`` (replacing one of that name) in the store's cache folder."""
@@ -180,6 +184,8 @@ class MapPanel(QWidget):
             return
         self.view.set_colour_by(view.colour_by if view.colour_by in COLOUR_FIELDS else "category")
         self._pending_view = view
+        if view.query is not None and view.query in self.records:
+            self.query_wanted.emit(view.query)
         i = self.chooser.findText(view.encoder) if view.encoder else -1
         if i >= 0 and i != self.chooser.currentIndex():
             self.chooser.setCurrentIndex(i)  # -> _chosen

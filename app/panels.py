@@ -173,6 +173,7 @@ class SidePanels(QSplitter):
         w.controller.encoders_loaded.connect(self.map.set_encoders)
         w.controller.results_ready.connect(self.show_outcome)
         self.map.message.connect(lambda text: w.statusBar().showMessage(text, 8000))
+        self.map.query_wanted.connect(w.query_id)
         self.details.currentChanged.connect(self._update_details)
         self.pair.toggled.connect(self._update_details)
 

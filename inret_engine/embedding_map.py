@@ -18,7 +18,7 @@ and reused while those still match: adding INRs to the index (``inret embed``) m
 next call recompute it. Switching between projections already computed is instant.
 
 A :class:`SavedView` names a projection, a colouring, a zoom box, an isolated set of
-points and the hidden architectures; :func:`load_views` / :func:`save_views` keep a
+points, the hidden architectures and the query shown; :func:`load_views` / :func:`save_views` keep a
 store's list in ``map-views.json`` in its cache folder.
 
 Example:
@@ -357,6 +357,7 @@ class SavedView:
         isolated: ids the map was narrowed to, or None for all.
         hidden_archs: architectures whose points were hidden.
         encoder: which encoder's map (the chooser's text; empty: the first).
+        query: the catalog id of the store INR that was the query, or None.
     """
 
     name: str
@@ -366,12 +367,13 @@ class SavedView:
     isolated: tuple[int, ...] | None = None
     hidden_archs: tuple[str, ...] = ()
     encoder: str = ""
+    query: int | None = None
 
     def to_dict(self) -> dict:
         return {"name": self.name, "projection": self.projection.to_dict(), "colour_by": self.colour_by,
                 "box": None if self.box is None else list(self.box),
                 "isolated": None if self.isolated is None else list(self.isolated),
-                "hidden_archs": list(self.hidden_archs), "encoder": self.encoder}
+                "hidden_archs": list(self.hidden_archs), "encoder": self.encoder, "query": self.query}
 
     @classmethod
     def from_dict(cls, data: dict) -> SavedView:
@@ -381,12 +383,12 @@ class SavedView:
             box = tuple(float(v) for v in box)
             if len(box) != 4 or not all(math.isfinite(v) for v in box):
                 raise ValueError(f"a view's box is four finite numbers, not {data.get('box')!r}")
-        isolated = data.get("isolated")
+        isolated, query = data.get("isolated"), data.get("query")
         return cls(name=str(data["name"]), projection=Projection.from_dict(data.get("projection") or {}),
                    colour_by=str(data.get("colour_by", "category")), box=box,
                    isolated=None if isolated is None else tuple(int(i) for i in isolated),
                    hidden_archs=tuple(str(a) for a in data.get("hidden_archs", ())),
-                   encoder=str(data.get("encoder", "")))
+                   encoder=str(data.get("encoder", "")), query=None if query is None else int(query))
 
 
 def load_views(folder: Path) -> list[SavedView]:

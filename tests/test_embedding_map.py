@@ -157,7 +157,7 @@ def test_projection_checks_and_round_trips():
 
 def test_saved_views_round_trip_and_a_damaged_file_is_an_empty_list(tmp_path):
     views = [SavedView("chairs", Projection("pca", components=(1, 3)), "chamfer", (0.0, -1.0, 2.5, 3.0), (4, 5),
-                       ("octree",), "hash encoder"),
+                       ("octree",), "hash encoder", 17),
              SavedView("all")]
     save_views(tmp_path, views)
     assert load_views(tmp_path) == views

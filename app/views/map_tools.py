@@ -125,7 +125,8 @@ class ViewsButton(QToolButton):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, objectName="mapViews", text="Views", popupMode=QToolButton.InstantPopup)
-        self.setToolTip("Saved views of the map (projection, colours, zoom, isolated points), kept in the store")
+        self.setToolTip("Saved views of the map (projection, colours, zoom, isolated points, the query), kept in the "
+                        "store")
         self.setAccessibleName("Saved map views")
         self.setStyleSheet("QToolButton { padding: 3px 18px 3px 6px; } QToolButton::menu-indicator "
                            "{ subcontrol-origin: padding; subcontrol-position: right center; right: 4px; }")
@@ -141,7 +142,8 @@ class ViewsButton(QToolButton):
         for view in views:
             action = menu.addAction(view.name, lambda v=view: self.restore_requested.emit(v))
             action.setToolTip(f"{view.projection.label()}, coloured by {view.colour_by}"
-                              + (f", {len(view.isolated)} points isolated" if view.isolated else ""))
+                              + (f", {len(view.isolated)} points isolated" if view.isolated else "")
+                              + (f", query id {view.query}" if view.query is not None else ""))
         if views:
             delete = menu.addMenu("Delete")
             for view in views:
