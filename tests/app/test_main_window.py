@@ -36,7 +36,7 @@ def test_worker_reports_progress_and_result(qtbot):
     assert seen == [0, 1, 2] and blocker.args == ["done"]
 
 
-def test_background_workers_pause_while_a_foreground_job_runs(qtbot):
+def test_background_workers_pause_while_a_foreground_job_runs(qtbot, monkeypatch):
     events, release = [], threading.Event()
 
     def foreground():
@@ -56,10 +56,19 @@ def test_background_workers_pause_while_a_foreground_job_runs(qtbot):
     threads[0].start()
     while not FOREGROUND.busy():
         time.sleep(0.001)
+    waited, original = threading.Event(), FOREGROUND.wait_clear
+
+    def wait_clear(timeout: float) -> bool:  # records that the background worker was held back
+        clear = original(timeout)
+        if not clear:
+            waited.set()
+        return clear
+
+    monkeypatch.setattr(FOREGROUND, "wait_clear", wait_clear)
     threads.append(threading.Thread(target=bg.run))
     threads[1].start()
-    time.sleep(0.2)
-    assert events == ["fg start"]  # the background job has not started a record
+    assert waited.wait(5)  # the background worker asked and was told to wait ...
+    assert events == ["fg start"]  # ... before its first record
     release.set()
     for t in threads:
         t.join(5)
