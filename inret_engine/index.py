@@ -25,11 +25,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "EmbeddingIndex", "SearchResult", "hnsw_available"]
+__all__ = ["FORMAT_VERSION", "LABEL_FIELDS", "EmbeddingIndex", "IndexBackend", "IndexFilter", "SearchResult",
+           "hnsw_available"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,48 @@ class SearchResult:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+LABEL_FIELDS = ("function", "arch", "category", "shape_id")  # what a backend stores beside each vector
+
+
+@dataclass(frozen=True)
+class IndexFilter:
+    """Which stored INRs a backend search may return (``None``: any).
+
+    Attributes:
+        function: Only INRs of this implicit function (``"sdf"``, ``"udf"``, ``"occ"``).
+        arch: Only INRs of this architecture (``"hash"``, ``"mlp"``...).
+        category: Only INRs of this category.
+        exclude_shape: Never INRs of this shape id (a query's own shape).
+    """
+
+    function: str | None = None
+    arch: str | None = None
+    category: str | None = None
+    exclude_shape: str | None = None
+
+
+class IndexBackend(Protocol):
+    """A cosine index over embeddings with per-INR labels (:data:`LABEL_FIELDS`).
+
+    Two implementations: :class:`~inret_engine.scale.backends.HnswBackend` (this module's
+    :class:`EmbeddingIndex`, the default) and :class:`~inret_engine.scale.milvus.MilvusBackend`
+    (Milvus Lite in a file, or a Milvus server by URI). The same adds and the same filtered
+    searches give the same top-k on both, up to the approximation of each graph.
+    """
+
+    name: str
+
+    def __len__(self) -> int: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, labels: dict[str, list[str]]) -> None:
+        """Adds ``vectors`` ``(N, D)`` under ``ids`` ``(N,)`` with ``labels[f]`` (N strings) per label field."""
+
+    def search(self, queries: np.ndarray, k: int, where: IndexFilter | None = None) -> list[SearchResult]:
+        """Top-``k`` per query row of ``queries`` ``(Q, D)`` among the INRs ``where`` allows."""
+
+    def close(self) -> None: ...
 
 
 class _RowFilter:

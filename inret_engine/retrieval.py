@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,15 @@ class EmbedProgress:
     done: int
     total: int
     stage: str = "embedding"
+
+
+Embedder = Callable[[Store, INRetModel, list[list[InrRecord]]], Iterator[np.ndarray]]
+
+
+def local_embedder(store: Store, model: INRetModel, chunks: list[list[InrRecord]]) -> Iterator[np.ndarray]:
+    """``(len(chunk), embed_dim)`` embeddings of each chunk in turn, in this process."""
+    for chunk in chunks:
+        yield embed_records(store, model, chunk)
 
 
 class Retriever:
@@ -120,8 +129,12 @@ class Retriever:
             self._rows = {r.id: r for r in self.store.records() if embeddable(self.model, r)}
         return self._rows
 
-    def update(self) -> Iterator[EmbedProgress]:
-        """Embed every INR not in the cache yet, add it to the index and save both."""
+    def update(self, embedder: Embedder | None = None) -> Iterator[EmbedProgress]:
+        """Embed every INR not in the cache yet, add it to the index and save both.
+
+        ``embedder`` embeds the chunks (default :func:`local_embedder`; the ``scale`` extra's
+        sends them to Ray workers); this process alone adds and saves, in chunk order.
+        """
         self._rows = None
         self._label_cache = None
         index = self.load_index()
@@ -130,11 +143,11 @@ class Retriever:
         yield EmbedProgress(0, len(todo))
         if index is None:
             index = EmbeddingIndex(self.model.spec.embed_dim)
-        for start in range(0, len(todo), 64):
-            chunk = todo[start:start + 64]
-            vectors = embed_records(self.store, self.model, chunk)
+        chunks, done = [todo[start:start + 64] for start in range(0, len(todo), 64)], 0
+        for chunk, vectors in zip(chunks, (embedder or local_embedder)(self.store, self.model, chunks)):
             index.add(np.array([r.id for r in chunk], dtype=np.int64), vectors)
-            yield EmbedProgress(start + len(chunk), len(todo))
+            done += len(chunk)
+            yield EmbedProgress(done, len(todo))
         if todo or not (self.cache / "index.json").is_file():
             index.save(self.cache)
         self.index = index

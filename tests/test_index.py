@@ -269,3 +269,24 @@ def test_bench_index_command_runs_at_a_tiny_size(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["n"] == 400 and report["recall@10"] is not None and len(report["search"]) == 4
     assert "recall@10 vs exact" in capsys.readouterr().out
+
+
+def test_the_default_backend_filters_by_labels_like_a_mask(data, hnsw_index):
+    """HnswBackend (the IndexBackend over EmbeddingIndex) turns an IndexFilter into the
+    boolean mask EmbeddingIndex.search takes; no optional package is involved."""
+    from inret_engine.index import IndexFilter
+    from inret_engine.scale.backends import HnswBackend
+
+    ids = hnsw_index.ids
+    labels = {"function": [("sdf", "udf", "occ")[i % 3] for i in range(len(ids))],
+              "arch": [("hash", "mlp")[i % 2] for i in range(len(ids))],
+              "category": [f"c{i % 5}" for i in range(len(ids))],
+              "shape_id": [f"s{i // 3}" for i in range(len(ids))]}
+    backend = HnswBackend(hnsw_index, labels)
+    queries = data[2][:3]
+    where = IndexFilter(function="udf", arch="mlp", exclude_shape="s0")
+    mask = np.array([labels["function"][i] == "udf" and labels["arch"][i] == "mlp" and labels["shape_id"][i] != "s0"
+                     for i in range(len(ids))])
+    for got, want in zip(backend.search(queries, 5, where), hnsw_index.search(queries, 5, allowed=mask)):
+        assert got.ids.tolist() == want.ids.tolist()
+    assert all(len(r) == 0 for r in backend.search(queries, 5, IndexFilter(category="none")))

@@ -51,6 +51,12 @@ def add_parsers(sub) -> None:
     e.add_argument("store")
     e.add_argument("--encoder", default=None,
                    help="model file to install and use (default: the store's own, else the shipped shared model)")
+    e.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="embed on a Ray cluster (the 'scale' extra): at ADDRESS (write --ray=ADDRESS), or a local one "
+                        "started now")
+    e.add_argument("--workers", type=int, default=None,
+                   help="with --ray and no address: worker slots of the local cluster (default: every core)")
+    _backend_arguments(e, "index backend to use from now on: hnsw or milvus (re-indexes from the cached embeddings)")
     e.set_defaults(run=run_embed)
 
     q = sub.add_parser("query", help="the INRs most similar to an .inr file")
@@ -62,6 +68,9 @@ def add_parsers(sub) -> None:
     q.add_argument("--include-self", action="store_true",
                    help="keep INRs of the query's own shape (by its shape id label) in the results")
     q.add_argument("--json", action="store_true")
+    q.add_argument("--arch", default=None, help="only INRs of this architecture")
+    q.add_argument("--category", default=None, help="only INRs of this category")
+    _backend_arguments(q, "index backend (default: the one chosen with inret embed --backend, else hnsw)")
     q.set_defaults(run=run_query)
 
     v = sub.add_parser("eval", help="retrieval metrics on the store's test split")
@@ -114,18 +123,47 @@ def run_fine_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backend_arguments(p, help_text: str) -> None:
+    p.add_argument("--backend", default=None, choices=["hnsw", "milvus"], help=help_text)
+    p.add_argument("--milvus-uri", default=None,
+                   help="with --backend milvus: a Milvus server (http://host:19530) or a .db file "
+                        "(default: Milvus Lite in the store's cache)")
+
+
 def run_embed(args: argparse.Namespace) -> int:
+    embedder = None
+    if args.ray is not None:
+        from ..scale import require
+
+        require("ray")
+        from ..scale.embedding import ray_embedder  # lazy: Ray is an optional extra
+
+        embedder = ray_embedder(args.ray or None, workers=args.workers)
     with Store.open(args.store) as store:
         if args.encoder is not None:
             Retriever.install(store, Path(args.encoder))
         retriever = Retriever(store, _model(store, args.encoder))
         with tqdm(desc="embedding", unit="INR", file=sys.stderr) as bar:
-            for event in retriever.update():
+            for event in retriever.update(embedder=embedder):
                 bar.total = event.total
                 bar.n = event.done
                 bar.refresh()
         print(f"{len(retriever.ready_index())} INRs embedded and indexed in {retriever.cache}")
+        if args.backend is not None:
+            backend = _open_backend(retriever, args.backend, args.milvus_uri)
+            print(f"index backend: {backend.name} ({len(backend)} INRs)")
+            backend.close()
     return 0
+
+
+def _open_backend(retriever: Retriever, name: str | None, uri: str | None):
+    if name == "milvus" or uri is not None:
+        from ..scale import require
+
+        require("milvus")
+    from ..scale.backends import open_backend
+
+    return open_backend(retriever, name, uri)
 
 
 def run_query(args: argparse.Namespace) -> int:
@@ -134,7 +172,15 @@ def run_query(args: argparse.Namespace) -> int:
         retriever = Retriever.for_record(store, inr)
         _bring_up_to_date(retriever)  # a new store (or new INRs) is embedded on the first query
         own = None if args.include_self else inr.labels.get("shape_id")
-        result = retriever.query(inr, args.k, function=args.function, exclude_shape=own)
+        if args.backend is None and args.milvus_uri is None and args.arch is None and _recorded(retriever) == "hnsw":
+            result = retriever.query(inr, args.k, function=args.function, exclude_shape=own, category=args.category)
+        else:
+            from ..scale.backends import query_backend
+
+            backend = _open_backend(retriever, args.backend, args.milvus_uri)
+            result = query_backend(retriever, backend, inr, args.k, function=args.function, arch=args.arch,
+                                   category=args.category, exclude_shape=own)
+            backend.close()
     rows = [{"rank": i + 1, "id": h.record.id, "name": h.record.name, "category": h.record.category,
              "function": h.record.function, "arch": h.record.arch, "score": round(h.score, 4)}
             for i, h in enumerate(result.hits)]
@@ -165,6 +211,13 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
+
+
+def _recorded(retriever: Retriever) -> str:
+    """The index backend recorded for the retriever's cache (hnsw when none is)."""
+    from ..scale.backends import chosen_backend  # imports neither Ray nor pymilvus
+
+    return chosen_backend(retriever.cache)[0]
 
 
 def train_with_bar(events, steps: int, postfix) -> INRetModel:
