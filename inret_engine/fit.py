@@ -44,6 +44,9 @@ class FitSettings:
     lr_mlp: float = 5e-3
     lr_siren: float = 5e-4
     seed: int = 0
+    uniform_share: float | None = None
+    """Share of each step's points drawn from the uniform (free-space) samples. None: the
+    architecture's default for the function (:func:`default_uniform_share`)."""
 
     def steps_for(self, config: FieldConfig) -> int:
         if self.steps is not None:
@@ -105,7 +108,9 @@ def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[Groun
     # Pools are padded to a common length, indices never reach the padding.
     n = settings.points_per_step
     pool = max(len(p) for p in points)
-    stream = torch.stack([torch.randint(len(p), (total, n), generator=g) for p, g in zip(points, gens)], 1)
+    share = settings.uniform_share if settings.uniform_share is not None else default_uniform_share(config, function)
+    stream = torch.stack([_index_stream(len(p), gt.counts[0], total, n, share, g)
+                          for p, gt, g in zip(points, targets, gens)], 1)
     all_points = torch.stack([nn.functional.pad(p, (0, 0, 0, pool - len(p))) for p in points])
     all_values = torch.stack([nn.functional.pad(v, (0, pool - len(v))) for v in values])
     batch_rows = torch.arange(len(points)).unsqueeze(1)
@@ -122,6 +127,35 @@ def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[Groun
             yield FitProgress(step, total, float(per_inr.detach().mean()))
     field.eval()
     yield FitProgress(total, total, float(per_inr.detach().mean()), field=field.cpu())
+
+
+OCC_UNIFORM_SHARE = {"triplane": 0.85, "hash": 0.7}
+"""Occupancy fits of these grids draw this share of their points from free space.
+
+A third of the pool is uniform; at that share, a triplane's planes carry the shape's
+silhouettes into empty space (each free-space point shares two of its three plane
+features with points of the shape) and occupancy crosses 0.5 there: floating specks.
+Measured on 6 psb_shrec12 train meshes (IoU, Chamfer): triplane 0.734 / 0.0181 -> 0.880 /
+0.0165 at 0.85; hash 0.896 / 0.0096 -> 0.970 / 0.0101 at 0.7. SDF and UDF fits lose surface
+detail with more free-space points (hash SDF IoU 0.84 -> 0.79 at 0.7 on 4 demo shapes), and
+octree occupancy gains nothing (its empty space has no voxels), so they keep the pool's mix.
+"""
+
+
+def default_uniform_share(config: FieldConfig, function: ImplicitFunction) -> float | None:
+    """The share of free-space points a fit of ``config`` and ``function`` draws (None: the pool's mix)."""
+    return OCC_UNIFORM_SHARE.get(config.kind) if function is ImplicitFunction.OCC else None
+
+
+def _index_stream(pool: int, n_uniform: int, steps: int, n: int, uniform_share: float | None,
+                  gen: torch.Generator) -> torch.Tensor:
+    """``(steps, n)`` indices into one INR's samples, the first ``n_uniform`` of which are uniform."""
+    if uniform_share is None or not 0 < n_uniform < pool:
+        return torch.randint(pool, (steps, n), generator=gen)
+    k = round(uniform_share * n)
+    uniform = torch.randint(n_uniform, (steps, k), generator=gen)
+    rest = n_uniform + torch.randint(pool - n_uniform, (steps, n - k), generator=gen)
+    return torch.cat([uniform, rest], 1)
 
 
 def fit_to_end(*args, **kwargs) -> Field:

@@ -62,3 +62,21 @@ def test_signed_functions_need_inside_outside(sphere_gt):
     cloud = dataclasses.replace(sphere_gt, sdf=None, occ=None)
     with pytest.raises(ValueError, match="point cloud"):
         fit_to_end(TINY_CONFIGS["hash"], IF.SDF, [cloud], ["c"], FitSettings(steps=1))
+
+
+def test_occupancy_fits_of_triplanes_and_hash_grids_draw_more_free_space_points():
+    import torch
+
+    from inret_engine.fit import _index_stream, default_uniform_share
+    from inret_engine.functions import ImplicitFunction as IF
+
+    assert default_uniform_share(TINY_CONFIGS["triplane"], IF.OCC) == 0.85
+    assert default_uniform_share(TINY_CONFIGS["hash"], IF.OCC) == 0.7
+    assert default_uniform_share(TINY_CONFIGS["octree"], IF.OCC) is None
+    assert default_uniform_share(TINY_CONFIGS["triplane"], IF.SDF) is None
+    gen = torch.Generator().manual_seed(0)
+    stream = _index_stream(1000, 300, steps=50, n=100, uniform_share=0.7, gen=gen)
+    assert stream.shape == (50, 100) and int((stream < 300).sum(1).min()) == 70  # exactly 70 uniform a step
+    assert int(stream.max()) < 1000 and int(stream.min()) >= 0
+    mixed = _index_stream(1000, 300, steps=50, n=100, uniform_share=None, gen=gen)
+    assert 20 < float((mixed < 300).float().sum(1).mean()) < 40  # the pool's own mix: about 30%
