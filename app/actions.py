@@ -39,7 +39,8 @@ def install_actions(window) -> dict[str, QAction]:
     file.addSeparator()
     add(file, "query_file", "Query with &File…", "Ctrl+Shift+O", lambda: choose_query_file(window),
         "Query with an .inr, mesh or point-cloud file (or drop one on the window)")
-    add(file, "export", "&Export Results…", "Ctrl+E", lambda: export_results(window), "Write the results as CSV or JSON")
+    add(file, "export", "&Export Results…", "Ctrl+E", lambda: export_results(window),
+        "Write the results as CSV or JSON")
     add(file, "screenshot", "Save &Screenshot…", "Ctrl+Shift+S", lambda: save_screenshot(window),
         "Save a picture of the window as PNG")
     file.addSeparator()
@@ -149,7 +150,8 @@ def build_store(window) -> None:
             window.show_error(str(exc))
             continue
         source, out = dialog.source_text(), dialog.store_path()
-        window.runner.start(lambda: build_store_job(source, out, options), label=f"Building {out.name}",
+        window.runner.start(lambda source=source, out=out, options=options: build_store_job(source, out, options),
+                            label=f"Building {out.name}",
                             on_done=lambda root: window.try_open(root))
         return
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, Qt, Signal
+from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from inret_engine.store import InrRecord, Store
@@ -29,6 +29,7 @@ from .views.gallery import GalleryView
 from .views.job_bar import JobBar
 from .views.results import ResultsView
 from .workers import GeneratorWorker, JobRunner
+
 
 class MainWindow(QMainWindow):
     """Gallery, side panels, results strip; a :class:`QueryController` does the querying.

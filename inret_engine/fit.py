@@ -161,7 +161,7 @@ def _index_stream(pool: int, n_uniform: int, steps: int, n: int, uniform_share: 
 def fit_to_end(*args, **kwargs) -> Field:
     """Run :func:`fit` to completion and return the fitted field."""
     record = None
-    for record in fit(*args, **kwargs):
+    for record in fit(*args, **kwargs):  # noqa: B007 - run to the end, keep the last record
         pass
     assert record is not None and record.field is not None
     return record.field

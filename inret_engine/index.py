@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,7 +41,7 @@ _BACKENDS = ("auto", "hnsw", "exact")
 _EXACT_CHUNK = 1 << 24  # similarity-matrix entries per chunk in batched exact search (64 MiB)
 _GRAPH_CHECK_ROWS = 32  # stored vectors compared with the loaded graph's copy
 
-Allowed = Union[Callable[[int], bool], np.ndarray, set, frozenset, None]
+Allowed = Callable[[int], bool] | np.ndarray | set | frozenset | None
 
 
 def hnsw_available() -> bool:

@@ -6,9 +6,21 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from inret_engine.embedding_map import (VIEWS_FILE, MapProgress, MapResult, Projection, SavedView, available_methods,
-                                        cache_file, compute_map, default_perplexity, load_views, pca_layout, save_views,
-                                        tsne_layout)
+from inret_engine.embedding_map import (
+    VIEWS_FILE,
+    MapProgress,
+    MapResult,
+    Projection,
+    SavedView,
+    available_methods,
+    cache_file,
+    compute_map,
+    default_perplexity,
+    load_views,
+    pca_layout,
+    save_views,
+    tsne_layout,
+)
 from inret_engine.index import EmbeddingIndex
 
 

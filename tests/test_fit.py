@@ -29,7 +29,8 @@ def test_other_functions_fit(function, box_gt):
 
 
 def test_siren_fits_a_sphere(sphere_gt):
-    field = fit_to_end(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], FitSettings(steps=300, points_per_step=2048, lr_siren=1e-3))
+    settings = FitSettings(steps=300, points_per_step=2048, lr_siren=1e-3)
+    field = fit_to_end(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], settings)
     (q,) = measure_quality(field, IF.SDF, [sphere_gt], resolution=48, n_points=2000)
     assert q.chamfer < 0.035
     assert q.iou > 0.9

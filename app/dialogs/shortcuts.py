@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 PANEL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Gallery", "Arrow keys", "Move between shapes"),
@@ -19,7 +27,8 @@ PANEL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Map", "Shift+drag", "Select the points in a box (the gallery shows only them)"),
     ("Map", "Ctrl+drag", "Select the points in a free-hand lasso; then Isolate shows only them, Show all every point"),
     ("Map", "Esc", "Clear the box selection"),
-    ("3D", "Drag / Shift+drag / wheel", "Rotate / pan / zoom; Slice plane cuts the shape open, its slider moves the cut"),
+    ("3D", "Drag / Shift+drag / wheel",
+     "Rotate / pan / zoom; Slice plane cuts the shape open, its slider moves the cut"),
     ("Results", "Click / double-click", "Select a result / find shapes similar to it"),
     ("Window", "Drop a file", "Query with an .inr, mesh or point-cloud file"),
 )

@@ -17,8 +17,17 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
-                               QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..models.shape_jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
 from ..workers import GeneratorWorker, render_pool
@@ -135,7 +144,7 @@ class CutawayPanel(QWidget):
         """The implicit function of the selected INR: its column always shows, and is marked."""
         self.only_own = False
         """Showing a query that is not in the store: its own function's column only."""
-        for col, function in enumerate(FUNCTIONS):
+        for function in FUNCTIONS:
             self.titles[function] = QLabel(f"<b>{function.upper()}</b>", alignment=Qt.AlignCenter)
             self.bars[function] = ColourBarWidget(function)
             self.renders[function] = ImageLabel(size)

@@ -21,8 +21,17 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QPixmap
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QMenu, QPushButton, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..models.map_points import COLOUR_FIELDS, CONTINUOUS, MapPoints
 from .gallery import ARCH_NAMES as GALLERY_ARCH_NAMES

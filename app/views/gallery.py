@@ -257,7 +257,8 @@ class GalleryView(QWidget):
         The list lays out in its viewport less a scroll bar's width (the style's, wider than the
         themed bar): a grid filling ``width`` exactly would wrap the last column to the next row.
         """
-        width -= max(0, self.list.style().pixelMetric(QStyle.PM_ScrollBarExtent) - self.list.verticalScrollBar().width()) + 2
+        extent = self.list.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+        width -= max(0, extent - self.list.verticalScrollBar().width()) + 2
         columns = max(1, width // self.cell.width())
         grid = QSize(max(self.cell.width(), width // columns), self.cell.height())
         if grid != self.list.gridSize():

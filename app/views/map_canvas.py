@@ -55,7 +55,10 @@ def marker_path(painter: QPainter, marker: int, cx: float, cy: float, size: floa
 
 
 def sprite_atlas(dpr: float) -> tuple[QPixmap, int]:
-    """Markers in every colour of :data:`COLOURS`, each in a square cell; returns the atlas and the cell size in pixels."""
+    """Markers in every colour of :data:`COLOURS`, each in a square cell.
+
+    Returns the atlas and the cell size in pixels.
+    """
     cell = int(round((MARKER_PX + 2) * dpr))
     atlas = QPixmap(cell * 3, cell * len(COLOURS))
     atlas.fill(Qt.transparent)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import (QColor, QFont, QFontMetrics, QIcon, QLinearGradient, QPainter, QPen, QPixmap)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QLinearGradient, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSizePolicy, QWidget
 
-from ..models.map_points import (COLOUR_FIELDS, CONTINUOUS, MARKERS, NO_VALUE, PALETTE, RAMP, MapPoints)
+from ..models.map_points import COLOUR_FIELDS, CONTINUOUS, MARKERS, NO_VALUE, PALETTE, RAMP, MapPoints
 from .colour_bar import tick_text
 from .map_canvas import marker_path
 

@@ -10,8 +10,17 @@ save the current view under a name, restore or delete a saved one.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMenu, QSpinBox, QStackedWidget,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QSpinBox,
+    QStackedWidget,
+    QToolButton,
+    QWidget,
+)
 
 from inret_engine.embedding_map import METHODS, Projection, SavedView, available_methods
 

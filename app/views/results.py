@@ -188,7 +188,8 @@ class ResultsView(QWidget):
         self.model.set_outcome(outcome)
         s = outcome.subject
         mode = dict(RETRIEVE_MODES)[outcome.mode].lower()
-        labels = f"{s.category}, {s.function.upper()}" if s.labelled else f"{s.function.upper()}, from {Path(s.source).name}"
+        labels = (f"{s.category}, {s.function.upper()}" if s.labelled
+                  else f"{s.function.upper()}, from {Path(s.source).name}")
         shared = (f"; {sum(bool(outcome.matches(h)) for h in outcome.hits)} of {len(outcome.hits)} share its category"
                   if s.labelled else "")
         self.header.setText(f"Results <span style='color:#7d8796'>— {len(outcome.hits)} nearest to <b>{s.name}</b> "

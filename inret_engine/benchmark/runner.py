@@ -234,7 +234,7 @@ def _baselines(ctx: Context) -> Iterator[Event]:
             n, ctx.store, train_recs, db_records, preset=p.name if p.name in ("quick", "full") else "quick",
             device=ctx.device, progress=progress), name)
         db = Embedded.of_records([run.embeddings[r.id] for r in db_records], db_records)
-        search = time_queries(range(len(db)), db, lambda i: db.vectors[i], p.latency_queries)
+        search = time_queries(range(len(db)), db, lambda i, db=db: db.vectors[i], p.latency_queries)
         latency = Latency(embed_ms=run.embed_ms, search_ms=search.search_ms, convert_ms=run.convert_ms)
         ctx.add_method(name, score(db, db), latency, arch=p.cross_arch, function=fn.value,
                        network=run.architecture, train_seconds=run.train_seconds)

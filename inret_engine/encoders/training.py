@@ -133,7 +133,7 @@ def mean_embedding(model: INRetModel, data: TrainingSet, device, batch: int = 32
 
 def train_to_end(*args, **kwargs) -> INRetModel:
     last = None
-    for last in train(*args, **kwargs):
+    for last in train(*args, **kwargs):  # noqa: B007 - run to the end, keep the last record
         pass
     assert last is not None and last.model is not None
     return last.model

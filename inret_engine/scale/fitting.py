@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..build import BuildOptions, FitJob, Fitter, FittedBatch, fit_batch
+from ..build import BuildOptions, FitJob, FittedBatch, Fitter, fit_batch
 from ..fit import FitProgress
 from ..store import Store
 from .cluster import connect, gpus_per_task

@@ -55,13 +55,13 @@ def _tiny_hash_store(root):
 
 
 def _train_tiny_encoder(root, out):
+    import torch
+
     from inret_engine.encoders.dataset import TrainingSet
     from inret_engine.encoders.training import TrainSettings, train_to_end
     from inret_engine.functions import ImplicitFunction
     from inret_engine.retrieval import Retriever
     from inret_engine.store import Store
-
-    import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

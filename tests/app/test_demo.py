@@ -46,7 +46,8 @@ def test_phases_build_and_resume(small_demo, tmp_path):
     assert [(r.category, r.done, r.total) for r in ready] == [("chair", 1, 2), ("mug", 2, 2)]
     percents = [r.done for r in records if getattr(r, "total", 0) == 100]
     groups = demo._category_groups(plan.sources(), 16)  # whole categories, as many as a batch holds
-    assert [(cats, [s.name for s in shapes]) for cats, shapes in groups] == [(("chair", "mug"), ["chair_000", "mug_000"])]
+    assert [(cats, [s.name for s in shapes]) for cats, shapes in groups] == [
+        (("chair", "mug"), ["chair_000", "mug_000"])]
     assert percents == sorted(percents) and 0 < percents[-1] <= 100  # the overall percentage only grows
     assert demo.phase_is_complete(root, essential, plan) and not demo.phase_is_complete(root, extras, plan)
     with Store.open(root) as store:
@@ -127,7 +128,8 @@ def test_the_first_run_panel_never_holds_the_window_wide(qtbot):
     qtbot.addWidget(view)
     categories = ["airplane", "bottle", "car", "chair", "guitar", "lamp", "mug", "sofa", "table"]
     view.start(categories)
-    view.show_progress(JobProgress("Building the demo store (essential)", 12, 100, "airplane, bottle · about 2 min left"))
+    view.show_progress(JobProgress("Building the demo store (essential)", 12, 100,
+                                   "airplane, bottle · about 2 min left"))
     assert [view.state(c) for c in categories[:3]] == ["fitting", "fitting", "waiting"]
     assert view.progress.value() == 12 and "about 2 min left" in view.progress.format()
     for k, category in enumerate(categories[:4], 1):

@@ -5,8 +5,17 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtGui import QAccessible  # noqa: E402
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox,  # noqa: E402
-                               QComboBox, QLineEdit, QScrollBar, QTabBar, QWidget)
+from PySide6.QtWidgets import (  # noqa: E402
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QScrollBar,
+    QTabBar,
+    QWidget,
+)
 
 from app.dialogs.shortcuts import PANEL_KEYS, ShortcutsDialog  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402

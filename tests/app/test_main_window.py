@@ -4,12 +4,12 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
-from app.main_window import MainWindow  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from app.main_window import MainWindow  # noqa: E402
 from app.workers import FOREGROUND, GeneratorWorker, JobRunner  # noqa: E402
 
 
@@ -25,8 +25,7 @@ def test_open_store_lists_every_inr(qtbot, bare_store):
 
 def test_worker_reports_progress_and_result(qtbot):
     def job():
-        for i in range(3):
-            yield i
+        yield from range(3)
         return "done"
     worker = GeneratorWorker(job)
     seen = []

@@ -117,7 +117,8 @@ def test_result_click_selects_and_double_click_requeries(qtbot, window):
     second = window.results.model.item(2)
     view = window.results.list
     with qtbot.waitSignal(window.record_selected, timeout=5000) as blocker:
-        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, view.visualRect(view.model().index(2, 0)).center())
+        centre = view.visualRect(view.model().index(2, 0)).center()
+        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, centre)
     assert blocker.args == [second]
     with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as blocker:
         double_click_row(qtbot, view, 2)

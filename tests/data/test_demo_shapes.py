@@ -163,7 +163,7 @@ def test_lamp_shades_are_hollow() -> None:
 
 
 # ------------------------------------------------------------------ variety
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _occupancy(category: str, index: int, res: int = 16, supersample: int = 2) -> np.ndarray:
     """Fraction of each cell of a ``res^3`` grid over the normalised bounding cube that is inside."""
     vertices, faces = _arrays(demo_mesh(category, index))

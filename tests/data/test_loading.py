@@ -142,7 +142,8 @@ def test_mesh_formats_round_trip(tmp_path, suffix: str) -> None:
 def test_glb_scene_is_concatenated_with_transforms(tmp_path) -> None:
     scene = trimesh.Scene()
     scene.add_geometry(trimesh.creation.box(), node_name="a")
-    scene.add_geometry(trimesh.creation.box(), node_name="b", transform=trimesh.transformations.translation_matrix((5, 0, 0)))
+    scene.add_geometry(trimesh.creation.box(), node_name="b",
+                       transform=trimesh.transformations.translation_matrix((5, 0, 0)))
     path = tmp_path / "two.glb"
     scene.export(path)
     geom = load_shape(path)

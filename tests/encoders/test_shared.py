@@ -13,8 +13,7 @@ from inret_engine.encoders.embed import embed_records
 from inret_engine.encoders.inputs import lattice_centres
 from inret_engine.encoders.model import INRetModel, ModelSpec
 from inret_engine.encoders.pretrained import corpus_from_store, pretrained_path
-from inret_engine.encoders.probe import (PROXIMITY_SCALES, occupancy_distance, probe_function, proximity,
-                                        to_distance)
+from inret_engine.encoders.probe import PROXIMITY_SCALES, occupancy_distance, probe_function, proximity, to_distance
 from inret_engine.encoders.views import random_views
 from inret_engine.evaluation import evaluate
 from inret_engine.functions import UDF_CLAMP

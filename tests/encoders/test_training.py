@@ -10,7 +10,6 @@ from inret_engine.encoders.training import TrainSettings, train, train_to_end
 from inret_engine.functions import ImplicitFunction
 from inret_engine.store import Store
 
-
 FUNCTIONS = tuple(ImplicitFunction)
 
 

@@ -4,8 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from inret_engine.fields import (Field, HashGrid, HashGridConfig, MLPConfig, Octree, OctreeConfig,
-                                 Triplane, TriplaneConfig, check_inr_tensors, config_from_dict)
+from inret_engine.fields import (
+    Field,
+    HashGrid,
+    HashGridConfig,
+    MLPConfig,
+    Octree,
+    OctreeConfig,
+    Triplane,
+    TriplaneConfig,
+    check_inr_tensors,
+    config_from_dict,
+)
 from inret_engine.fields.base import cell_coords, corner_index, trilinear_weights
 from inret_engine.fields.hash_grid import PRIMES, cell_corner_rows, hash_index
 from inret_engine.fields.octree import build_voxels, voxel_corners

@@ -35,7 +35,8 @@ def test_every_point_projects_inside_the_view_with_the_margin():
     fov, aspect, margin = 30.0, 1.6, 0.05
     d = fit_distance(pts, (0, 0, 0), direction, fov_deg=fov, aspect=aspect, margin=margin)
     f = direction / np.linalg.norm(direction)
-    right = np.cross(-f, [0, 1, 0]); right /= np.linalg.norm(right)
+    right = np.cross(-f, [0, 1, 0])
+    right /= np.linalg.norm(right)
     up = np.cross(right, -f)
     depth = d - pts @ f
     t = math.tan(math.radians(fov / 2)) * (1 - margin)

@@ -8,7 +8,12 @@ import pytest
 import trimesh
 
 from inret_engine.render.export import (
-    PNG_SIGNATURE, encode_png, inr_to_mesh, write_mesh, write_png, write_points_ply,
+    PNG_SIGNATURE,
+    encode_png,
+    inr_to_mesh,
+    write_mesh,
+    write_png,
+    write_points_ply,
 )
 
 R = 0.6

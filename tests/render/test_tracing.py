@@ -9,7 +9,12 @@ from inret_engine.functions import ImplicitFunction
 from inret_engine.render.bake import bake
 from inret_engine.render.camera import Camera, circle_cameras, rays
 from inret_engine.render.tracing import (
-    damped_sphere_trace, ray_box, single, sphere_trace, trace_occupancy, trace_surface,
+    damped_sphere_trace,
+    ray_box,
+    single,
+    sphere_trace,
+    trace_occupancy,
+    trace_surface,
 )
 
 R = 0.6

@@ -14,8 +14,16 @@ import pytest
 import safetensors.torch
 import torch
 
-from inret_engine.store.inr_file import (MAX_HEADER_BYTES, InrFile, InrFileError, decode_inr,
-                                         encode_inr, file_sha256, read_inr, write_inr)
+from inret_engine.store.inr_file import (
+    MAX_HEADER_BYTES,
+    InrFile,
+    InrFileError,
+    decode_inr,
+    encode_inr,
+    file_sha256,
+    read_inr,
+    write_inr,
+)
 
 HEADER = {
     "arch": {"kind": "mlp", "in_dim": 3, "hidden": 4, "layers": 2},
