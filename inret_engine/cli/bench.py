@@ -33,6 +33,50 @@ def add_parser(sub) -> None:
     bench_render.add_render_bench(bsub)
     bench_index.add_index_bench(bsub)
     bench_query.add_query_bench(bsub)
+    add_scale_bench(bsub)
+
+
+def add_scale_bench(bsub) -> None:
+    from ..benchmark.scale import ScaleSettings
+
+    d = ScaleSettings()
+    p = bsub.add_parser("scale", help="fitting and embedding locally and on Ray, hnswlib vs Milvus Lite at scale")
+    p.add_argument("--json", default=None, help="write the figures here")
+    p.add_argument("--parts", default=",".join(d.parts), help=f"what to measure (default {','.join(d.parts)})")
+    p.add_argument("--ray", default=None, metavar="ADDRESS",
+                   help="measure on the Ray cluster at ADDRESS instead of local clusters of 1 and 2 workers")
+    p.add_argument("--fit-shapes", type=int, default=d.fit_shapes, help=f"demo shapes fitted (default {d.fit_shapes})")
+    p.add_argument("--batch", type=int, default=d.fit_batch, help=f"INRs per batch / Ray task (default {d.fit_batch})")
+    p.add_argument("--arch", default=d.arch)
+    p.add_argument("--function", default=d.function)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--sizes", default=",".join(str(n) for n in d.index_sizes),
+                   help="index sizes (default 100000,1000000; a size that does not fit in memory is skipped)")
+    p.add_argument("--backends", default=",".join(d.backends))
+    p.add_argument("--queries", type=int, default=d.queries)
+    p.add_argument("--ef-search", type=int, default=d.ef_search)
+    p.add_argument("--index-threads", type=int, default=d.index_threads, help="hnswlib insertion threads")
+    p.set_defaults(run=run_scale)
+
+
+def run_scale(args: argparse.Namespace) -> int:
+    from ..benchmark.scale import ScaleSettings, run_scale as measure
+
+    def items(text: str) -> tuple[str, ...]:
+        return tuple(t.strip() for t in text.split(",") if t.strip())
+
+    settings = ScaleSettings(fit_shapes=args.fit_shapes, fit_batch=args.batch, arch=args.arch, function=args.function,
+                             steps=args.steps, ray_address=args.ray, index_sizes=tuple(int(n) for n in items(args.sizes)),
+                             queries=args.queries, ef_search=args.ef_search, index_threads=args.index_threads,
+                             backends=items(args.backends), parts=items(args.parts))
+    def save(report: dict) -> None:
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2))
+
+    measure(settings, log=lambda line: print(line, flush=True), save=save)
+    if args.json:
+        print(f"wrote {args.json}")
+    return 0
 
 
 def run_fit(args: argparse.Namespace) -> int:
