@@ -17,11 +17,11 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from inret_engine.data.geometry import ShapeLoadError
+from inret_engine.model_set import ModelSet
 from inret_engine.store import InrFileError, InrRecord, ShapeINR, Store
 
-from .encoder_set import NO_ENCODER, EncoderSet, no_encoder_advice
 from .jobs import OnTheFly, TrainChoice, droppable, query_inr_from_file, render_png, train_encoders
-from .messages import file_problem_message, refused_file_message
+from .messages import NO_ENCODER, file_problem_message, no_encoder_advice, refused_file_message
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome, QuerySubject, elapsed_ms, export_results, run_query
 from .thumbnails import THUMBNAIL_SIZE
 from .workers import GeneratorWorker, JobRunner
@@ -36,7 +36,7 @@ class QueryController(QObject):
         query_image(QuerySubject, QImage): a thumbnail of a query that is not in the store.
         ready_changed(bool): whether queries can run now (embeddings are up to date).
         encoders_loaded(object): the store's encoders were (re)loaded and their embeddings are
-            up to date: the ``EncoderSet`` (empty when there is none), or ``None`` when that failed.
+            up to date: the ``ModelSet`` (empty when there is none), or ``None`` when that failed.
         notice(str): a lasting explanation, e.g. how to get an encoder ("" clears it).
         message(str): a transient status-bar message.
         error(str): a failure to show in a dialog (first paragraph for the user).
@@ -60,7 +60,7 @@ class QueryController(QObject):
         self.pool.setMaxThreadCount(1)
         self.render_pool.setMaxThreadCount(1)
         self.store: Store | None = None
-        self.encoders: EncoderSet | None = None
+        self.encoders: ModelSet | None = None
         self.ready = False
         self.mode, self.k = RETRIEVE_MODES[0][0], DEFAULT_K
         self.on_the_fly = OnTheFly()
@@ -89,14 +89,14 @@ class QueryController(QObject):
         self._set_ready(False)
 
         def job():
-            encoders = EncoderSet.load(store)
+            encoders = ModelSet.load(store)
             yield from encoders.update()
             return encoders
 
         self.runner.start(job, label="Embedding", on_done=lambda e: self._encoders_loaded(store, e),
                           on_error=self._update_failed)
 
-    def _encoders_loaded(self, store: Store, encoders: EncoderSet) -> None:
+    def _encoders_loaded(self, store: Store, encoders: ModelSet) -> None:
         if store is not self.store:
             return
         self.encoders = encoders

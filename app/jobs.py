@@ -19,9 +19,8 @@ import numpy as np
 from inret_engine.data.geometry import Normalization, ShapeGeometry
 from inret_engine.data.loading import MESH_SUFFIXES, POINT_SUFFIXES, load_shape, normalize
 from inret_engine.functions import ImplicitFunction
+from inret_engine.model_set import ModelSet, Target
 from inret_engine.store import ShapeINR, Store, load_shape_inr
-
-from .encoder_set import EncoderSet, Target
 
 INR_SUFFIX = ".inr"
 SHAPE_SUFFIXES = tuple(dict.fromkeys(MESH_SUFFIXES + POINT_SUFFIXES))
@@ -60,7 +59,7 @@ def droppable(path: Path) -> bool:
     return Path(path).suffix.lower() in DROP_SUFFIXES
 
 
-def query_inr_from_file(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[JobProgress]:
+def query_inr_from_file(path: Path, encoders: ModelSet, settings: OnTheFly) -> Iterator[JobProgress]:
     """Job: a dropped file as an INR one of ``encoders`` can embed; returns ``(ShapeINR, note)``.
 
     Raises:
@@ -83,7 +82,7 @@ def query_inr_from_file(path: Path, encoders: EncoderSet, settings: OnTheFly) ->
                      f"drop an .inr file, a mesh or a point cloud ({', '.join(DROP_SUFFIXES)})")
 
 
-def fit_shape(path: Path, encoders: EncoderSet, settings: OnTheFly) -> Iterator[JobProgress]:
+def fit_shape(path: Path, encoders: ModelSet, settings: OnTheFly) -> Iterator[JobProgress]:
     """Job: sample a mesh's (or point cloud's) ground truth and fit an INR an encoder knows."""
     from inret_engine.data.isolated import sample_in_child
 

@@ -23,8 +23,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .encoder_set import NO_ENCODER
 from .jobs import JobProgress
+from .messages import NO_ENCODER
 from .models.map_points import COLOUR_FIELDS
 from .views.embedding_map import ARCH_NAMES, EmbeddingMapView
 from .views.map_tools import ProjectionBar, ViewsButton

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from inret_engine.data.loading import MESH_SUFFIXES, POINT_SUFFIXES
+from inret_engine.store import Store
 
 SIMILARITY_HELP = ("Similarity is the cosine similarity of two shapes' embeddings (the vectors the encoder maps each "
                    "INR to; the shared model puts every architecture and implicit function in one space), shown as "
@@ -123,3 +124,18 @@ def _short(problem: str) -> str:
     text = re.sub(r"^\S+\.(inr|obj|off|ply|stl|glb|gltf|xyz|npy|pts):\s*", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*\([^()]*\d{7,}[^()]*\)", "", text)  # "(7837008598389945438 bytes, ...)" helps nobody
     return text.rstrip(". ") or "unknown problem"
+
+
+NO_ENCODER = "This store has no trained encoder yet, so there is nothing to compare shapes with."
+
+
+def no_encoder_advice(store: Store | None = None) -> str:
+    """How to get an encoder for ``store``: the menu action, or the two commands to run."""
+    root, arch = "STORE", "hash"
+    if store is not None:
+        root = str(store.root)
+        archs = {r.arch for r in store.records()}
+        arch = "hash" if "hash" in archs or not archs else sorted(archs)[0]
+    return (f"{NO_ENCODER}\nUse Tools ▸ Train Encoders… (Ctrl+T), or from a shell:\n"
+            f"inret train-encoder {root} --arch {arch} --out {arch}.enc\n"
+            f"inret embed {root} --encoder {arch}.enc")

@@ -26,7 +26,7 @@ LAYERS = {
     "render": 3, "index": 3, "embedding_map": 3,
     "fit": 4, "encoders": 4, "retrieval_metrics": 4,
     "build": 5, "distill": 5, "retrieval": 5,
-    "repair": 6, "evaluation": 6, "baselines": 6,
+    "repair": 6, "evaluation": 6, "baselines": 6, "model_set": 6,
     "benchmark": 7, "scale": 7,
     "cli": 8,
 }

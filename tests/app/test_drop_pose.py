@@ -5,11 +5,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from app.encoder_set import Target, aligns_poses
 from app.jobs import OnTheFly, fit_shape
 from inret_engine.data.geometry import Normalization, principal_axes
 from inret_engine.data.loading import load_shape
 from inret_engine.functions import ImplicitFunction
+from inret_engine.model_set import Target, aligns_poses
 from tests.conftest import TINY_CONFIGS
 
 TURNED = Normalization.from_arrays(np.zeros(3), 1.0, np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])).to_dict()

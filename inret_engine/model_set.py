@@ -1,10 +1,11 @@
-"""The encoders installed in a store, as the browser uses them (plain Python, no Qt).
+"""The models a store is searched with, as one set: its own and the shipped shared one.
 
 A store may hold several trained models (one per architecture config, each with an
-encoder per implicit function). :class:`EncoderSet` loads them one by one, so a stale or
-damaged model file is reported instead of hiding the good ones, and answers the two
-questions a query asks: which retriever embeds this INR, and into which architecture
-an INR that no model knows should be distilled (or a dropped mesh fitted).
+encoder per implicit function), or none and use the shipped shared model.
+:class:`ModelSet` loads them one by one, so a stale or damaged model file is reported
+instead of hiding the good ones, and answers the two questions a query asks: which
+retriever embeds this INR, and into which architecture an INR that no model knows should
+be distilled (or a dropped mesh fitted).
 """
 
 from __future__ import annotations
@@ -12,28 +13,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from inret_engine.encoders.model import INRetModel
-from inret_engine.fields import FieldConfig, default_config
-from inret_engine.functions import ImplicitFunction
-from inret_engine.retrieval import Retriever
-from inret_engine.store import InrRecord, ShapeINR, Store
+from .encoders.model import INRetModel
+from .errors import UsageError
+from .fields import FieldConfig, default_config
+from .functions import ImplicitFunction
+from .retrieval import Retriever
+from .store import InrRecord, ShapeINR, Store
 
 FUNCTION_ORDER = (ImplicitFunction.SDF, ImplicitFunction.UDF, ImplicitFunction.OCC)
-
-NO_ENCODER = "This store has no trained encoder yet, so there is nothing to compare shapes with."
-
-
-def no_encoder_advice(store: Store | None = None) -> str:
-    """How to get an encoder for ``store``: the menu action, or the two commands to run."""
-    root, arch = "STORE", "hash"
-    if store is not None:
-        root = str(store.root)
-        archs = {r.arch for r in store.records()}
-        arch = "hash" if "hash" in archs or not archs else sorted(archs)[0]
-    return (f"{NO_ENCODER}\nUse Tools ▸ Train Encoders… (Ctrl+T), or from a shell:\n"
-            f"inret train-encoder {root} --arch {arch} --out {arch}.enc\n"
-            f"inret embed {root} --encoder {arch}.enc")
-
 
 @dataclasses.dataclass(frozen=True)
 class UpdateProgress:
@@ -58,7 +45,7 @@ def aligns_poses(store) -> bool:
     """Whether ``store``'s shapes were turned onto their principal axes when it was built
     (``inret build-store --align``): most recorded normalisations rotate.
 
-    A shape dropped on the window is placed the same way (:func:`app.jobs.fit_shape`), so
+    A shape dropped on the browser is placed the same way (``app.jobs.fit_shape``), so
     it is compared with, and shown like, the store's shapes: unaligned, a z-up mesh dropped
     on an aligned store kept its file's pose while every store shape had been turned.
     """
@@ -69,7 +56,7 @@ def aligns_poses(store) -> bool:
     return bool(turned) and sum(turned) * 2 > len(turned)
 
 
-class EncoderSet:
+class ModelSet:
     """Retrievers for the models installed in ``STORE/models``.
 
     Attributes:
@@ -93,7 +80,7 @@ class EncoderSet:
         return self._aligns
 
     @classmethod
-    def load(cls, store: Store) -> "EncoderSet":
+    def load(cls, store: Store) -> "ModelSet":
         """Load every ``*.enc`` in the store's model folder; bad ones become :attr:`problems`."""
         retrievers, problems = [], []
         for path in Retriever.model_files(store):
@@ -155,8 +142,8 @@ class EncoderSet:
                 if config is not None:
                     return Target(r, config, fn)
         have = self.describe() or "none"
-        raise ValueError(f"no installed encoder can take a {function.value.upper()} INR (encoders: {have}); "
-                         "train one with Tools ▸ Train Encoders…")
+        raise UsageError(f"no installed encoder can take a {function.value.upper()} INR (encoders: {have}); "
+                         "train one (Tools ▸ Train Encoders…, or inret train-encoder)")
 
     def config_of(self, retriever: Retriever) -> FieldConfig | None:
         """The architecture config a model encodes: read from one of the store's INRs of it.
