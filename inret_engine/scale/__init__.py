@@ -19,14 +19,21 @@ import importlib.util
 __all__ = ["milvus_available", "ray_available", "require"]
 
 
+def _found(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules (None there)
+        return False
+
+
 def ray_available() -> bool:
-    """Whether Ray can be imported."""
-    return importlib.util.find_spec("ray") is not None
+    """Whether Ray is installed (found without importing it)."""
+    return _found("ray")
 
 
 def milvus_available() -> bool:
-    """Whether pymilvus (and Milvus Lite, for local files) can be imported."""
-    return importlib.util.find_spec("pymilvus") is not None and importlib.util.find_spec("milvus_lite") is not None
+    """Whether pymilvus and Milvus Lite (for local files) are installed."""
+    return _found("pymilvus") and _found("milvus_lite")
 
 
 def require(what: str) -> None:
