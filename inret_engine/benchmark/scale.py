@@ -211,7 +211,8 @@ def _ray_variant(settings, workers, base, work, sources, options, model, log):
     ray = connect(settings.ray_address, num_cpus=workers)
     startup = time.perf_counter() - start
     slots = int(ray.cluster_resources().get("CPU", 0))
-    name = f"ray, {slots} worker{'s' if slots != 1 else ''}" + (f" at {settings.ray_address}" if settings.ray_address else "")
+    name = f"ray, {slots} worker{'s' if slots != 1 else ''}"
+    name += f" at {settings.ray_address}" if settings.ray_address else ""
     try:
         fit_row = _timed_build(name, base, work, sources, options, ray_fitter(settings.ray_address), log)
         fit_row["cluster_start_seconds"] = startup
@@ -282,8 +283,8 @@ def _index_size(settings: ScaleSettings, n: int, work: Path, log: Log, emit: Cal
         measure = _hnsw_row if backend == "hnsw" else _milvus_row
         row = measure(settings, data, labels[:n], queries, truth, work)
         emit({"n": n, "dim": settings.dim, "backend": backend, **row})
-        log(f"  {backend:<7} build {row['build_seconds']:8.1f} s (+{row.get('settle_seconds', 0):.0f} s settling), search p50 {row['p50_ms']:.2f} ms, "
-            f"p95 {row['p95_ms']:.2f} ms, recall@{settings.k} {row['recall']:.4f}")
+        log(f"  {backend:<7} build {row['build_seconds']:8.1f} s (+{row.get('settle_seconds', 0):.0f} s settling), "
+            f"search p50 {row['p50_ms']:.2f} ms, p95 {row['p95_ms']:.2f} ms, recall@{settings.k} {row['recall']:.4f}")
         gc.collect()
 
 
@@ -348,7 +349,6 @@ def _hnsw_row(settings, data, labels, queries, truth, work) -> dict:
     row = {"build_seconds": build, **_latencies(lambda q: index.search(q, settings.k).ids, queries, truth),
            "settings": {"M": index.M, "ef_construction": index.ef_construction, "ef_search": index.ef_search,
                         "insertion_threads": settings.index_threads}}
-    del index
     return row
 
 

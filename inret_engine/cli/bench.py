@@ -60,13 +60,15 @@ def add_scale_bench(bsub) -> None:
 
 
 def run_scale(args: argparse.Namespace) -> int:
-    from ..benchmark.scale import ScaleSettings, run_scale as measure
+    from ..benchmark.scale import ScaleSettings
+    from ..benchmark.scale import run_scale as measure
 
     def items(text: str) -> tuple[str, ...]:
         return tuple(t.strip() for t in text.split(",") if t.strip())
 
+    sizes = tuple(int(n) for n in items(args.sizes))
     settings = ScaleSettings(fit_shapes=args.fit_shapes, fit_batch=args.batch, arch=args.arch, function=args.function,
-                             steps=args.steps, ray_address=args.ray, index_sizes=tuple(int(n) for n in items(args.sizes)),
+                             steps=args.steps, ray_address=args.ray, index_sizes=sizes,
                              queries=args.queries, ef_search=args.ef_search, index_threads=args.index_threads,
                              backends=items(args.backends), parts=items(args.parts))
     def save(report: dict) -> None:

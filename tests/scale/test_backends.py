@@ -46,7 +46,8 @@ FILTERS = [IndexFilter(), IndexFilter(function="udf"), IndexFilter(category="mug
 
 def test_filter_expressions_quote_their_values():
     assert filter_expression(None) == ""
-    assert filter_expression(IndexFilter(function="sdf", exclude_shape='a"b')) == 'function == "sdf" and shape_id != "a\\"b"'
+    expression = filter_expression(IndexFilter(function="sdf", exclude_shape='a"b'))
+    assert expression == 'function == "sdf" and shape_id != "a\\"b"'
 
 
 def test_milvus_lite_answers_the_same_top_k_as_hnsw(retriever):
@@ -89,7 +90,8 @@ def test_incremental_adds_end_where_one_add_of_everything_does(retriever, name, 
         pytest.importorskip("pymilvus")
         from inret_engine.scale.milvus import MilvusBackend
 
-        whole, parts = MilvusBackend(str(tmp_path / "a.db"), index.dim), MilvusBackend(str(tmp_path / "b.db"), index.dim)
+        whole = MilvusBackend(str(tmp_path / "a.db"), index.dim)
+        parts = MilvusBackend(str(tmp_path / "b.db"), index.dim)
     whole.add(ids, vectors, labels)
     for lo in range(0, len(ids), 10):
         parts.add(ids[lo:lo + 10], vectors[lo:lo + 10], {f: v[lo:lo + 10] for f, v in labels.items()})
