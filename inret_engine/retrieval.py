@@ -188,6 +188,28 @@ class Retriever:
         return self.model.embed(inr.function, inputs.neurons, inputs.grid)[0].numpy()
 
     # --- queries ----------------------------------------------------------------------
+    def query_vector(self, query: InrRecord | ShapeINR, *, function: str = "same",
+                     exclude_shape: str | None = None) -> tuple[np.ndarray, str | None, str | None, float]:
+        """What a query asks, whatever index answers it: ``(vector, function wanted or None for
+        any, shape id to leave out, milliseconds spent embedding)``.
+
+        A catalog row's embedding comes from the index (embedded now if missing) and its own
+        shape is left out unless ``exclude_shape`` says otherwise; a loaded INR is embedded now.
+        """
+        start = time.perf_counter()
+        if isinstance(query, InrRecord):
+            vector = self.ready_index().vector(query.id)
+            vector = self.embed_inr(self.store.load(query)) if vector is None else vector
+            exclude_shape = query.shape_id if exclude_shape is None else exclude_shape
+            query_function = query.function
+        else:
+            vector = self.embed_inr(query)
+            query_function = query.function.value
+        embed_ms = (time.perf_counter() - start) * 1000
+        wanted = None if function == "any" else (query_function if function == "same"
+                                                 else ImplicitFunction.parse(function).value)
+        return vector, wanted, exclude_shape, embed_ms
+
     def query(self, query: InrRecord | ShapeINR, k: int = 10, *, function: str = "same",
               exclude_shape: str | None = None, category: str | None = None) -> QueryResult:
         """Top-``k`` INRs most similar to ``query``.
@@ -200,18 +222,8 @@ class Retriever:
             category: keep only this category.
         """
         index = self.ready_index()
-        start = time.perf_counter()
-        if isinstance(query, InrRecord):
-            vector = index.vector(query.id)
-            vector = self.embed_inr(self.store.load(query)) if vector is None else vector
-            exclude_shape = query.shape_id if exclude_shape is None else exclude_shape
-            query_function = query.function
-        else:
-            vector = self.embed_inr(query)
-            query_function = query.function.value
-        embed_ms = (time.perf_counter() - start) * 1000
-        wanted = None if function == "any" else (query_function if function == "same"
-                                                 else ImplicitFunction.parse(function).value)
+        vector, wanted, exclude_shape, embed_ms = self.query_vector(query, function=function,
+                                                                    exclude_shape=exclude_shape)
         rows = self.rows()
         _, fns, cats, shapes = self._labels(index)
         allowed = shapes != exclude_shape

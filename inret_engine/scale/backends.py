@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..functions import ImplicitFunction
 from ..index import LABEL_FIELDS, EmbeddingIndex, IndexBackend, IndexFilter, SearchResult
 from ..store import InrRecord, ShapeINR
 
@@ -146,18 +145,8 @@ def query_backend(retriever, backend: IndexBackend, query: InrRecord | ShapeINR,
     with an architecture filter besides function and category."""
     from ..retrieval import Hit, QueryResult
 
-    start = time.perf_counter()
-    if isinstance(query, InrRecord):
-        vector = retriever.ready_index().vector(query.id)
-        vector = retriever.embed_inr(retriever.store.load(query)) if vector is None else vector
-        exclude_shape = query.shape_id if exclude_shape is None else exclude_shape
-        query_function = query.function
-    else:
-        vector = retriever.embed_inr(query)
-        query_function = query.function.value
-    embed_ms = (time.perf_counter() - start) * 1000
-    wanted = None if function == "any" else (query_function if function == "same"
-                                             else ImplicitFunction.parse(function).value)
+    vector, wanted, exclude_shape, embed_ms = retriever.query_vector(query, function=function,
+                                                                     exclude_shape=exclude_shape)
     where = IndexFilter(function=wanted, arch=arch, category=category, exclude_shape=exclude_shape)
     start = time.perf_counter()
     result = backend.search(np.asarray(vector)[None], k, where)[0]
