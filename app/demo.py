@@ -81,6 +81,24 @@ class DemoPlan:
 
 
 @dataclasses.dataclass(frozen=True)
+class PhaseProgress:
+    """A phase's overall progress: ``done`` percent of ``total`` (100), the ``categories``
+    being fitted and the time left (None until the pace is known). ``stage`` and
+    ``message`` are what the status bar shows."""
+
+    stage: str
+    done: int
+    total: int
+    categories: tuple[str, ...] = ()
+    seconds_left: float | None = None
+
+    @property
+    def message(self) -> str:
+        left = "" if not self.seconds_left else f" · about {duration_text(self.seconds_left)} left"
+        return ", ".join(self.categories) + left
+
+
+@dataclasses.dataclass(frozen=True)
 class CategoryReady:
     """A first-phase record: ``category``'s INRs are in the store and indexed (browse and query
     them now). ``done`` of ``total`` categories are ready; ``seconds_left`` is an estimate."""
@@ -153,8 +171,8 @@ def _build_phase(store: Store, phase: Phase, plan: DemoPlan) -> Iterator:
                     part = 0.3 * event.done / event.total if event.stage == "sampling" else \
                         0.3 + 0.7 * event.done / event.total
                     clock.at(clock.before + (b + part) * share)
-                    yield JobProgress(f"Building the demo store ({phase.name})", round(clock.fraction * 100), 100,
-                                      f"{', '.join(categories) or event.message}{clock.left_text()}")
+                    yield PhaseProgress(f"Building the demo store ({phase.name})", round(clock.fraction * 100), 100,
+                                        categories, clock.seconds_left())
                 elif event.stage in ("skip", "repair"):
                     yield event
         clock.finish(len(group))
@@ -219,10 +237,7 @@ class _Clock:
             return None if self.fraction < 1.0 else 0.0
         return (time.monotonic() - self.start) * (1 - self.fraction) / self.fraction
 
-    def left_text(self) -> str:
-        left = self.seconds_left()
-        return "" if not left else f" · about {_duration(left)} left"
 
-
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """``"25 s"`` or ``"4 min"``: a time left, rounded as people say it."""
     return f"{max(5, round(seconds / 5) * 5):.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"

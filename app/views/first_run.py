@@ -2,15 +2,16 @@
 
 It fills the gallery's place while no shape is ready, then shrinks to one line above the
 gallery as categories become browsable, and hides when the first phase is done. It reads
-the build's progress records by duck typing: ``done`` / ``total`` / ``message`` of the
-phase's progress, and ``category`` / ``done`` / ``total`` / ``seconds_left`` of a category
-that became ready.
+the build's records: :class:`~app.demo.PhaseProgress` (percentage, categories being
+fitted, time left) and :class:`~app.demo.CategoryReady`; others are ignored.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ..demo import duration_text
 
 INTRO = ("First start only: a few shapes of every demo category are fitted as small neural fields "
          "(hash-grid SDFs) and embedded with the shipped model. Each category appears in the gallery "
@@ -63,15 +64,15 @@ class FirstRunView(QFrame):
         if category is not None:
             self._category_ready(category, getattr(record, "seconds_left", None))
             return
-        total, done = int(getattr(record, "total", 0) or 0), int(getattr(record, "done", 0) or 0)
-        if total == 100:  # the phase's overall percentage; the message names the categories being fitted
-            message = str(getattr(record, "message", "") or "")
-            fitting, _, left = message.partition(" · ")
-            for category in fitting.split(", "):
-                if self.states.get(category) == "waiting":
-                    self._set_state(category, "fitting")
-            self.progress.setValue(done)
-            self.progress.setFormat(f"{done}%" + (f" · {left}" if left else ""))
+        fitting = getattr(record, "categories", None)
+        if fitting is None:  # another record of the build (a skipped source, a repair)
+            return
+        for category in fitting:
+            if self.states.get(category) == "waiting":
+                self._set_state(category, "fitting")
+        done, left = int(record.done), record.seconds_left
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}%" + (f" · about {duration_text(left)} left" if left else ""))
 
     def finish(self) -> None:
         self.hide()

@@ -44,7 +44,7 @@ def test_phases_build_and_resume(small_demo, tmp_path):
     assert result == root
     ready = [r for r in records if isinstance(r, demo.CategoryReady)]
     assert [(r.category, r.done, r.total) for r in ready] == [("chair", 1, 2), ("mug", 2, 2)]
-    percents = [r.done for r in records if getattr(r, "total", 0) == 100]
+    percents = [r.done for r in records if isinstance(r, demo.PhaseProgress)]
     groups = demo._category_groups(plan.sources(), 16)  # whole categories, as many as a batch holds
     assert [(cats, [s.name for s in shapes]) for cats, shapes in groups] == [
         (("chair", "mug"), ["chair_000", "mug_000"])]
@@ -120,16 +120,14 @@ def test_with_a_shipped_model_nothing_is_trained(small_demo, tmp_path, monkeypat
 
 
 def test_the_first_run_panel_never_holds_the_window_wide(qtbot):
-    from app.demo import CategoryReady
-    from app.jobs import JobProgress
+    from app.demo import CategoryReady, PhaseProgress
     from app.views.first_run import FirstRunView
 
     view = FirstRunView()
     qtbot.addWidget(view)
     categories = ["airplane", "bottle", "car", "chair", "guitar", "lamp", "mug", "sofa", "table"]
     view.start(categories)
-    view.show_progress(JobProgress("Building the demo store (essential)", 12, 100,
-                                   "airplane, bottle · about 2 min left"))
+    view.show_progress(PhaseProgress("Building the demo store (essential)", 12, 100, ("airplane", "bottle"), 100.0))
     assert [view.state(c) for c in categories[:3]] == ["fitting", "fitting", "waiting"]
     assert view.progress.value() == 12 and "about 2 min left" in view.progress.format()
     for k, category in enumerate(categories[:4], 1):
