@@ -26,7 +26,7 @@ from pathlib import Path
 from inret_engine.build import BuildOptions, SourceShape, build_store, resolve_sources
 from inret_engine.fields import default_config
 from inret_engine.functions import ImplicitFunction
-from inret_engine.retrieval import Retriever
+from inret_engine.retrieval.retriever import Retriever
 from inret_engine.store import Store
 
 from .jobs import JobProgress, TrainChoice, train_encoders

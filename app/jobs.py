@@ -164,7 +164,7 @@ def trainable_archs(store: Store) -> dict[str, list[str]]:
 def train_encoders(store: Store, choice: TrainChoice) -> Iterator[JobProgress]:
     """Job: train one model per architecture, install it in the store; returns the installed paths."""
     from inret_engine.encoders.training import TrainSettings
-    from inret_engine.retrieval import Retriever
+    from inret_engine.retrieval.retriever import Retriever
 
     functions = trainable_archs(store)
     installed = []

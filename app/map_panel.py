@@ -4,7 +4,7 @@
 their parameter, :class:`~app.views.map_tools.ProjectionBar`) and the saved-views menu
 above an :class:`~app.views.embedding_map.EmbeddingMapView` and keeps it filled: when a
 store opens it waits for the embeddings, then runs
-:func:`inret_engine.embedding_map.compute_map` through the window's
+:func:`inret_engine.retrieval.map_layout.compute_map` through the window's
 :class:`~app.workers.JobRunner` (progress and Cancel in the status bar; each layout is
 cached on disk per encoder and projection, so a reopened store or a projection seen
 before shows at once). Each encoder has its own embedding space, hence its own map; the
@@ -38,7 +38,7 @@ NO_EMBEDDINGS = "No map: the embeddings could not be brought up to date (Reload 
 
 def map_job(retriever, projection=None):
     """:func:`compute_map` with progress records the status bar reads well (a projection has no count)."""
-    from inret_engine.embedding_map import METHODS, MapProgress, compute_map
+    from inret_engine.retrieval.map_layout import METHODS, MapProgress, compute_map
 
     arch = ARCH_NAMES.get(retriever.model.spec.arch, retriever.model.spec.arch)
     for item in compute_map(retriever, projection):
@@ -153,8 +153,8 @@ class MapPanel(QWidget):
 
     # --- saved views -----------------------------------------------------------------------
     def current_view(self, name: str):
-        """The view on screen as a :class:`~inret_engine.embedding_map.SavedView` named ``name``."""
-        from inret_engine.embedding_map import SavedView
+        """The view on screen as a :class:`~inret_engine.retrieval.map_layout.SavedView` named ``name``."""
+        from inret_engine.retrieval.map_layout import SavedView
 
         isolated, query = self.view.isolated_ids(), self._highlight[0]
         return SavedView(name, self.projection_bar.projection(), self.view.colour_by(),
@@ -204,14 +204,14 @@ class MapPanel(QWidget):
         self.message.emit(f"Map view “{view.name}”: {view.projection.label()}")
 
     def _load_views(self) -> None:
-        from inret_engine.embedding_map import load_views
+        from inret_engine.retrieval.map_layout import load_views
 
         self.saved_views = load_views(self.store.cache_dir) if self.store is not None else []
         self.views_button.set_views(self.saved_views)
         self.views_button.setEnabled(self.store is not None)
 
     def _write_views(self, done: str) -> None:
-        from inret_engine.embedding_map import save_views
+        from inret_engine.retrieval.map_layout import save_views
 
         try:
             save_views(self.store.cache_dir, self.saved_views)
@@ -248,7 +248,7 @@ class MapPanel(QWidget):
         retriever = self.retriever()
         if retriever is None:
             return
-        from inret_engine.embedding_map import METHODS
+        from inret_engine.retrieval.map_layout import METHODS
 
         self._serial += 1
         projection = self.projection_bar.projection()

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from inret_engine.retrieval import Hit, Retriever
+from inret_engine.retrieval.retriever import Hit, Retriever
 from inret_engine.store import InrRecord, ShapeINR
 
 RETRIEVE_MODES = (("any", "Any function"), ("same", "Same function"), ("sdf", "SDF"), ("udf", "UDF"), ("occ", "Occ"))

@@ -25,8 +25,8 @@ from .data.sampling import GroundTruth
 from .device import resolve_device
 from .fields import Field, FieldConfig, MLPConfig
 from .functions import ImplicitFunction
-from .metrics import chamfer_distance, iou
 from .render.surface import surface_points
+from .shape_metrics import chamfer_distance, iou
 
 
 @dataclasses.dataclass(frozen=True)

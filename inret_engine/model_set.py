@@ -17,7 +17,7 @@ from .encoders.model import INRetModel
 from .errors import UsageError
 from .fields import FieldConfig, default_config
 from .functions import ImplicitFunction
-from .retrieval import Retriever
+from .retrieval.retriever import Retriever
 from .store import InrRecord, ShapeINR, Store
 
 FUNCTION_ORDER = (ImplicitFunction.SDF, ImplicitFunction.UDF, ImplicitFunction.OCC)

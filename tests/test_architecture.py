@@ -20,13 +20,13 @@ QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "qtpy", "pyvistaqt", "superqt", 
 # Each top-level unit of the engine (module or package) and its layer: a unit may import
 # units of its own layer or below, never above.
 LAYERS = {
-    "errors": 0, "device": 0, "functions": 0, "metrics": 0,
+    "errors": 0, "device": 0, "progress": 0, "functions": 0, "shape_metrics": 0,
     "data": 1, "fields": 1,
     "store": 2,
-    "render": 3, "index": 3, "embedding_map": 3,
-    "fit": 4, "encoders": 4, "retrieval_metrics": 4,
+    "render": 3,
+    "fit": 4, "encoders": 4,
     "build": 5, "distill": 5, "retrieval": 5,
-    "repair": 6, "evaluation": 6, "baselines": 6, "model_set": 6,
+    "repair": 6, "baselines": 6, "model_set": 6,
     "benchmark": 7, "scale": 7,
     "cli": 8,
 }

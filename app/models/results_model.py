@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from inret_engine.retrieval import Hit
+from inret_engine.retrieval.retriever import Hit
 from inret_engine.store import InrRecord
 
 from ..messages import similarity_text, similarity_tooltip

@@ -9,7 +9,7 @@ count and "Fit view". A box or lasso selection brings a second bar: "Isolate N p
 narrows the map (and the gallery) to them, "Show all" brings every point back, as in the
 Embedding Projector. The gallery's search is shown on the map: matches ringed, the rest
 dimmed. Hovering a point shows a card with its name, labels and thumbnail; the map itself
-is computed by :func:`inret_engine.embedding_map.compute_map` in a worker and handed
+is computed by :func:`inret_engine.retrieval.map_layout.compute_map` in a worker and handed
 over with :meth:`EmbeddingMapView.set_points`.
 """
 

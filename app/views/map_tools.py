@@ -3,7 +3,7 @@
 :class:`ProjectionBar` picks how the embeddings are laid out (t-SNE with its perplexity,
 PCA with the components shown as x and y, UMAP with its neighbours where ``umap-learn``
 is installed) and says so with ``changed(Projection)``; the layout itself is computed by
-:func:`inret_engine.embedding_map.compute_map`. :class:`ViewsButton` is the "Views" menu:
+:func:`inret_engine.retrieval.map_layout.compute_map`. :class:`ViewsButton` is the "Views" menu:
 save the current view under a name, restore or delete a saved one.
 """
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inret_engine.embedding_map import METHODS, Projection, SavedView, available_methods
+from inret_engine.retrieval.map_layout import METHODS, Projection, SavedView, available_methods
 
 PCA_PAIRS = ((1, 2), (1, 3), (2, 3), (3, 4))
 """The component pairs PCA offers as x and y."""

@@ -23,8 +23,8 @@ from ..encoders.embed import embed_records
 from ..encoders.model import INRetModel
 from ..encoders.training import TrainProgress, TrainSettings, train
 from ..functions import ImplicitFunction
-from ..index import EmbeddingIndex
-from ..retrieval import Retriever
+from ..retrieval.index import EmbeddingIndex
+from ..retrieval.retriever import Retriever
 from ..store import InrRecord, ShapeINR, Store
 from .scoring import Embedded
 

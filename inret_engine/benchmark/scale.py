@@ -34,8 +34,8 @@ from ..build import BuildOptions, build_store, resolve_sources
 from ..encoders.model import INRetModel
 from ..encoders.pretrained import pretrained_path
 from ..functions import ImplicitFunction
-from ..index import EmbeddingIndex, IndexFilter
-from ..retrieval import Retriever
+from ..retrieval.index import EmbeddingIndex, IndexFilter
+from ..retrieval.retriever import Retriever
 from ..store import Store
 from .synthetic import clustered_unit_vectors
 

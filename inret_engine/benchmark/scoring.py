@@ -2,7 +2,7 @@
 
 Every method of the benchmark (INRet, inr2vec, distilled MLPs, point clouds, images)
 ends as query vectors and database vectors with category labels and shape ids; this
-module ranks and scores them with the metrics of :mod:`inret_engine.retrieval_metrics`.
+module ranks and scores them with the metrics of :mod:`inret_engine.retrieval.metrics`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..index import EmbeddingIndex
-from ..retrieval_metrics import evaluate_rankings, rank_with_index
+from ..retrieval.index import EmbeddingIndex
+from ..retrieval.metrics import evaluate_rankings, rank_with_index
 
 K = 10
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..benchmark.synthetic import clustered_unit_vectors
-from ..index import EmbeddingIndex, hnsw_available
+from ..retrieval.index import EmbeddingIndex, hnsw_available
 
 
 def add_index_bench(bsub) -> None:

@@ -18,7 +18,7 @@ import torch
 
 from ..encoders.dataset import encoder_inputs
 from ..errors import UsageError
-from ..retrieval import Retriever
+from ..retrieval.retriever import Retriever
 from ..store import Store
 
 

@@ -16,9 +16,9 @@ from ..encoders.model import INRetModel
 from ..encoders.pretrained import corpus_from_store, pretrained_path
 from ..encoders.training import TrainSettings, train
 from ..errors import UsageError
-from ..evaluation import evaluate
 from ..functions import parse_functions
-from ..retrieval import Retriever
+from ..retrieval.evaluation import evaluate
+from ..retrieval.retriever import Retriever
 from ..store import Store, load_shape_inr
 
 

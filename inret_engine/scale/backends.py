@@ -1,7 +1,7 @@
 """Index backends of a store: hnswlib (the default) and Milvus, behind one interface.
 
 A store's embeddings are cached once per model, in ``cache/emb-<checksum>/`` beside the
-hnswlib index (:class:`~inret_engine.retrieval.Retriever`); that cache stays the source of
+hnswlib index (:class:`~inret_engine.retrieval.retriever.Retriever`); that cache stays the source of
 truth. Choosing Milvus (``inret embed STORE --backend milvus``) indexes the cached vectors
 in a Milvus collection (by default Milvus Lite in ``cache/emb-<checksum>/milvus.db``) and
 records the choice in ``backend.json``; later embeds add only the new INRs, and switching
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..index import LABEL_FIELDS, EmbeddingIndex, IndexBackend, IndexFilter, SearchResult
+from ..retrieval.index import LABEL_FIELDS, EmbeddingIndex, IndexBackend, IndexFilter, SearchResult
 from ..store import InrRecord, ShapeINR
 
 __all__ = ["BACKENDS", "HnswBackend", "chosen_backend", "open_backend", "query_backend", "set_backend"]
@@ -141,9 +141,9 @@ def _ids_sha(ids: np.ndarray) -> str:
 def query_backend(retriever, backend: IndexBackend, query: InrRecord | ShapeINR, k: int = 10, *,
                   function: str = "same", arch: str | None = None, category: str | None = None,
                   exclude_shape: str | None = None):
-    """:meth:`Retriever.query <inret_engine.retrieval.Retriever.query>` through ``backend``,
+    """:meth:`Retriever.query <inret_engine.retrieval.retriever.Retriever.query>` through ``backend``,
     with an architecture filter besides function and category."""
-    from ..retrieval import Hit, QueryResult
+    from ..retrieval.retriever import Hit, QueryResult
 
     vector, wanted, exclude_shape, embed_ms = retriever.query_vector(query, function=function,
                                                                      exclude_shape=exclude_shape)

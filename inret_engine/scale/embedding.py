@@ -1,7 +1,7 @@
 """Embedding a store's new INRs on Ray workers; the driver adds them to the index and saves.
 
-:func:`ray_embedder` returns an :data:`~inret_engine.retrieval.Embedder` for
-:meth:`Retriever.update <inret_engine.retrieval.Retriever.update>`. The driver reads and
+:func:`ray_embedder` returns an :data:`~inret_engine.retrieval.retriever.Embedder` for
+:meth:`Retriever.update <inret_engine.retrieval.retriever.Retriever.update>`. The driver reads and
 validates each chunk's INR files (checksums against the catalog) and sends the loaded
 INRs; the model goes to the cluster once. Workers need no access to the store's folder.
 """

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..index import LABEL_FIELDS, IndexFilter, SearchResult
+from ..retrieval.index import LABEL_FIELDS, IndexFilter, SearchResult
 from . import require
 
 __all__ = ["COLLECTION", "MilvusBackend", "filter_expression"]
@@ -37,7 +37,7 @@ def filter_expression(where: IndexFilter | None) -> str:
 
 
 class MilvusBackend:
-    """An :class:`~inret_engine.index.IndexBackend` in a Milvus collection.
+    """An :class:`~inret_engine.retrieval.index.IndexBackend` in a Milvus collection.
 
     Args:
         uri: ``path/to/file.db`` (Milvus Lite) or ``http://host:19530`` (a server).

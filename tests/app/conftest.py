@@ -60,7 +60,7 @@ def _train_tiny_encoder(root, out):
     from inret_engine.encoders.dataset import TrainingSet
     from inret_engine.encoders.training import TrainSettings, train_to_end
     from inret_engine.functions import ImplicitFunction
-    from inret_engine.retrieval import Retriever
+    from inret_engine.retrieval.retriever import Retriever
     from inret_engine.store import Store
 
     threads = torch.get_num_threads()

@@ -11,7 +11,7 @@ from app.launch import _open_demo
 from app.main_window import MainWindow
 from inret_engine.build import BuildOptions
 from inret_engine.functions import ImplicitFunction
-from inret_engine.retrieval import Retriever
+from inret_engine.retrieval.retriever import Retriever
 from inret_engine.store import Store
 
 

@@ -15,9 +15,9 @@ from inret_engine.encoders.model import INRetModel, ModelSpec
 from inret_engine.encoders.pretrained import corpus_from_store, pretrained_path
 from inret_engine.encoders.probe import PROXIMITY_SCALES, occupancy_distance, probe_function, proximity, to_distance
 from inret_engine.encoders.views import random_views
-from inret_engine.evaluation import evaluate
 from inret_engine.functions import UDF_CLAMP
-from inret_engine.retrieval import Retriever
+from inret_engine.retrieval.evaluation import evaluate
+from inret_engine.retrieval.retriever import Retriever
 from inret_engine.store import Store
 
 R = 16

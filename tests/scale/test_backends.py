@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from inret_engine.encoders.model import INRetModel
-from inret_engine.index import EmbeddingIndex, IndexFilter
-from inret_engine.retrieval import Retriever
+from inret_engine.retrieval.index import EmbeddingIndex, IndexFilter
+from inret_engine.retrieval.retriever import Retriever
 from inret_engine.scale.backends import HnswBackend, chosen_backend, labels_of, open_backend, query_backend
 from inret_engine.scale.milvus import filter_expression
 from inret_engine.store import Store
@@ -103,7 +103,7 @@ def test_incremental_adds_end_where_one_add_of_everything_does(retriever, name, 
 
 def test_switching_backend_reindexes_from_the_cache_without_embedding(retriever, monkeypatch):
     pytest.importorskip("pymilvus")
-    import inret_engine.retrieval as retrieval
+    import inret_engine.retrieval.retriever as retrieval
     from inret_engine.scale import backends
     from inret_engine.scale.milvus import MilvusBackend
 

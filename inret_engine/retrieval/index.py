@@ -421,7 +421,7 @@ class EmbeddingIndex:
         last; it carries the count, dim, backend, settings and SHA-256 checksums of the other
         files' contents, so :meth:`load` detects a set of files that do not belong together.
         """
-        from .store.atomic import atomic_path, atomic_write_bytes  # lazy: the store package imports torch
+        from ..store.atomic import atomic_path, atomic_write_bytes  # lazy: the store package imports torch
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

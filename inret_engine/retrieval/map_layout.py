@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .store.atomic import atomic_write_bytes
+from ..store.atomic import atomic_write_bytes
 
 __all__ = [
     "METHODS",
@@ -316,8 +316,8 @@ def compute_map(retriever, projection: Projection | None = None, *, perplexity: 
     """Generator job: the 2D map of every INR in ``retriever``'s index, cached per projection.
 
     Args:
-        retriever: a :class:`~inret_engine.retrieval.Retriever` (anything with ``ready_index()``
-            returning an :class:`~inret_engine.index.EmbeddingIndex`, and a ``cache`` folder).
+        retriever: a :class:`~inret_engine.retrieval.retriever.Retriever` (anything with ``ready_index()``
+            returning an :class:`~inret_engine.retrieval.index.EmbeddingIndex`, and a ``cache`` folder).
         projection: how to lay the points out; ``None``: t-SNE with ``perplexity`` and ``seed``.
         perplexity, seed: t-SNE settings used when ``projection`` is ``None``.
 

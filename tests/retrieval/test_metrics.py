@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inret_engine.index import EmbeddingIndex
-from inret_engine.retrieval_metrics import (
+from inret_engine.retrieval.index import EmbeddingIndex
+from inret_engine.retrieval.metrics import (
     average_precision_at_k,
     evaluate_rankings,
     hit_at_k,

@@ -12,10 +12,10 @@ from collections import Counter
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 from .index import EmbeddingIndex
-from .retrieval import Retriever
-from .retrieval_metrics import evaluate_rankings
+from .metrics import evaluate_rankings
+from .retriever import Retriever
 
 FUNCTIONS = ("sdf", "udf", "occ")
 

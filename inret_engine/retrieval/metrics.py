@@ -253,7 +253,7 @@ def rank_with_index(index: EmbeddingIndex, query_vectors: np.ndarray, query_ids:
     same shape) are never retrieved.
 
     Args:
-        index: The :class:`~inret_engine.index.EmbeddingIndex` searched.
+        index: The :class:`~inret_engine.retrieval.index.EmbeddingIndex` searched.
         query_vectors: ``(Q, D)`` query embeddings.
         query_ids: ``(Q,)`` ids of the queries (they need not be in the index).
         labels_by_id: Label of every stored id.
@@ -266,7 +266,7 @@ def rank_with_index(index: EmbeddingIndex, query_vectors: np.ndarray, query_ids:
         ``Q`` lists of up to ``k`` labels, best first.
 
     Example:
-        >>> from inret_engine.index import EmbeddingIndex
+        >>> from inret_engine.retrieval.index import EmbeddingIndex
         >>> index = EmbeddingIndex.build(np.arange(3), np.eye(3), backend="exact")
         >>> rank_with_index(index, np.eye(3)[:1], [0], {0: "x", 1: "y", 2: "z"}, 1, [set()])
         [['y']]

@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .encoders.dataset import encoder_inputs
-from .encoders.embed import embed_records, embeddable
-from .encoders.model import INRetModel, ModelSpec
-from .encoders.pretrained import pretrained_path
-from .errors import UsageError
-from .functions import ImplicitFunction
+from ..encoders.dataset import encoder_inputs
+from ..encoders.embed import embed_records, embeddable
+from ..encoders.model import INRetModel, ModelSpec
+from ..encoders.pretrained import pretrained_path
+from ..errors import UsageError
+from ..functions import ImplicitFunction
+from ..store import InrRecord, ShapeINR, Store
+from ..store.atomic import atomic_path
 from .index import EmbeddingIndex
-from .store import InrRecord, ShapeINR, Store
-from .store.atomic import atomic_path
 
 MODELS = "models"
 

@@ -1,6 +1,7 @@
 """Embeddings cached per model, queries with filters, the 3x3 evaluation, and the CLI around them."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -8,9 +9,9 @@ import pytest
 from inret_engine.cli.main import main
 from inret_engine.encoders.dataset import TrainingSet
 from inret_engine.encoders.training import TrainSettings, train_to_end
-from inret_engine.evaluation import evaluate
 from inret_engine.functions import ImplicitFunction
-from inret_engine.retrieval import Retriever
+from inret_engine.retrieval.evaluation import evaluate
+from inret_engine.retrieval.retriever import Retriever
 from inret_engine.store import Store
 
 
@@ -24,9 +25,17 @@ def model_path(tiny_demo_store, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def own_store(tiny_demo_store, tmp_path_factory):
+    """A copy of the tiny demo store that this module installs models into (the session's stays as built)."""
+    root = tmp_path_factory.mktemp("retrieval") / "S"
+    shutil.copytree(tiny_demo_store, root)
+    return root
+
+
 @pytest.fixture()
-def retriever(tiny_demo_store, model_path):
-    store = Store.open(tiny_demo_store)
+def retriever(own_store, model_path):
+    store = Store.open(own_store)
     Retriever.install(store, model_path)
     r = Retriever.for_record(store, store.records()[0])
     list(r.update())
@@ -73,18 +82,18 @@ def test_evaluate_reports_the_3x3_table(retriever):
     assert report["same_function"]["sdf"]["queries"] == 4  # one test shape per category
 
 
-def test_cli_train_embed_query_eval(tiny_demo_store, tmp_path, capsys):
+def test_cli_train_embed_query_eval(own_store, tmp_path, capsys):
     enc = tmp_path / "m.enc"
-    assert main(["train-encoder", str(tiny_demo_store), "--arch", "hash", "--steps", "5", "--out", str(enc)]) == 0
-    assert main(["embed", str(tiny_demo_store), "--encoder", str(enc)]) == 0
-    with Store.open(tiny_demo_store) as store:
+    assert main(["train-encoder", str(own_store), "--arch", "hash", "--steps", "5", "--out", str(enc)]) == 0
+    assert main(["embed", str(own_store), "--encoder", str(enc)]) == 0
+    with Store.open(own_store) as store:
         rec = store.records(function="sdf", split="test")[0]
         inr_file = store.root / rec.file
     capsys.readouterr()
-    assert main(["query", str(tiny_demo_store), str(inr_file), "-k", "3", "--json"]) == 0
+    assert main(["query", str(own_store), str(inr_file), "-k", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["results"]) == 3 and out["results"][0]["rank"] == 1
-    assert main(["eval", str(tiny_demo_store), "--encoder", str(enc), "--json", str(tmp_path / "e.json")]) == 0
+    assert main(["eval", str(own_store), "--encoder", str(enc), "--json", str(tmp_path / "e.json")]) == 0
     assert "average" in json.loads((tmp_path / "e.json").read_text())
-    assert main(["train-encoder", str(tiny_demo_store), "--arch", "octree", "--out", str(enc)]) == 2
+    assert main(["train-encoder", str(own_store), "--arch", "octree", "--out", str(enc)]) == 2
     assert "no INRs" in capsys.readouterr().err

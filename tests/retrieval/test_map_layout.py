@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from inret_engine.embedding_map import (
+from inret_engine.retrieval.index import EmbeddingIndex
+from inret_engine.retrieval.map_layout import (
     VIEWS_FILE,
     MapProgress,
     MapResult,
@@ -21,7 +22,6 @@ from inret_engine.embedding_map import (
     save_views,
     tsne_layout,
 )
-from inret_engine.index import EmbeddingIndex
 
 
 def _clusters(n_per: int, k: int = 3, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -58,7 +58,7 @@ def test_map_has_one_point_per_indexed_id_and_separates_clusters(tmp_path):
 def test_second_call_reads_the_cache(tmp_path, monkeypatch):
     retriever = _retriever(tmp_path, _clusters(6))
     _, first = _run(retriever)
-    import inret_engine.embedding_map as em
+    import inret_engine.retrieval.map_layout as em
     monkeypatch.setattr(em, "tsne_layout", lambda *a, **k: pytest.fail("t-SNE ran again on an unchanged index"))
     events, again = _run(retriever)
     assert again.cached and np.array_equal(again.xy, first.xy) and np.array_equal(again.ids, first.ids)
@@ -141,7 +141,7 @@ def test_each_projection_is_cached_under_its_own_parameters(tmp_path, monkeypatc
     _, pca23 = _run(retriever, projection=Projection("pca", components=(2, 3)))
     assert not pca.cached and pca.projection.method == "pca" and pca.explained.shape == (2,)
     assert pca.explained[0] >= pca.explained[1] > 0 and not np.allclose(pca.xy, pca23.xy)
-    import inret_engine.embedding_map as em
+    import inret_engine.retrieval.map_layout as em
     monkeypatch.setattr(em, "tsne_layout", lambda *a, **k: pytest.fail("t-SNE ran again"))
     monkeypatch.setattr(em, "pca_layout", lambda *a, **k: pytest.fail("PCA ran again"))
     for projection, first in ((None, tsne), (Projection("pca"), pca), (Projection("pca", components=(2, 3)), pca23)):

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-import inret_engine.index as index_module
-from inret_engine.index import EmbeddingIndex, SearchResult
+import inret_engine.retrieval.index as index_module
+from inret_engine.retrieval.index import EmbeddingIndex, SearchResult
 
 DIM = 32
 
@@ -209,7 +209,7 @@ def test_damaged_or_missing_graph_is_rebuilt_with_identical_results(hnsw_index, 
         else:
             graph.write_bytes(breakage)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="inret_engine.index"):
+        with caplog.at_level(logging.WARNING, logger="inret_engine.retrieval.index"):
             loaded = EmbeddingIndex.load(tmp_path)
         assert "rebuilding the graph" in caplog.text
         assert loaded.backend == "hnsw"
@@ -254,7 +254,7 @@ def test_backend_override_and_missing_hnswlib(data, exact_index, tmp_path, monke
     assert EmbeddingIndex(DIM).backend == "exact"
     with pytest.raises(ImportError, match="needs hnswlib"):
         EmbeddingIndex(DIM, backend="hnsw")
-    with caplog.at_level(logging.WARNING, logger="inret_engine.index"):
+    with caplog.at_level(logging.WARNING, logger="inret_engine.retrieval.index"):
         fallback = EmbeddingIndex.load(tmp_path / "hnsw")
     assert fallback.backend == "exact" and "hnswlib is missing" in caplog.text
     assert_same(fallback.search(data[2][0], 5), exact_index.search(data[2][0], 5))
@@ -274,7 +274,7 @@ def test_bench_index_command_runs_at_a_tiny_size(tmp_path, capsys):
 def test_the_default_backend_filters_by_labels_like_a_mask(data, hnsw_index):
     """HnswBackend (the IndexBackend over EmbeddingIndex) turns an IndexFilter into the
     boolean mask EmbeddingIndex.search takes; no optional package is involved."""
-    from inret_engine.index import IndexFilter
+    from inret_engine.retrieval.index import IndexFilter
     from inret_engine.scale.backends import HnswBackend
 
     ids = hnsw_index.ids
