@@ -23,7 +23,7 @@ from inret_engine.store import InrFileError, InrRecord, ShapeINR, Store
 from .jobs import OnTheFly, TrainChoice, droppable, query_inr_from_file, render_png, train_encoders
 from .messages import NO_ENCODER, file_problem_message, no_encoder_advice, refused_file_message
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome, QuerySubject, elapsed_ms, export_results, run_query
-from .thumbnails import THUMBNAIL_SIZE
+from .thumbnail_cache import THUMBNAIL_SIZE
 from .workers import GeneratorWorker, JobRunner
 
 

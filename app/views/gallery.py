@@ -16,7 +16,7 @@ from inret_engine.render.shading import DEFAULT_COLORS
 from inret_engine.store import InrRecord
 
 from ..models.gallery_model import GalleryFilter, GalleryModel, RecordRole
-from ..thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
+from ..thumbnail_cache import THUMBNAIL_SIZE, ThumbnailLoader
 from .filter_bar import FilterBar
 
 ARCH_NAMES = {"hash": "hash grid", "mlp": "MLP"}

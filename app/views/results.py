@@ -1,7 +1,7 @@
 """The results strip: the query card, then its top-k neighbours side by side.
 
 Each card shows a thumbnail rendered from the INR (through a
-:class:`~app.thumbnails.ThumbnailLoader` of its own, so results never wait behind gallery
+:class:`~app.thumbnail_cache.ThumbnailLoader` of its own, so results never wait behind gallery
 thumbnails), the name, the similarity (the cosine of the embeddings as a percentage, with
 a legend beside the header), the category with a clear mark where it is
 the query's, the implicit function (a badge) and the architecture. Text appears as soon
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QListView,
 from ..messages import SIMILARITY_HELP, similarity_text
 from ..models.results_model import IsQueryRole, ItemRole, MatchRole, ResultsModel, ScoreRole
 from ..query import RETRIEVE_MODES, QueryOutcome, QuerySubject
-from ..thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
+from ..thumbnail_cache import THUMBNAIL_SIZE, ThumbnailLoader
 from .gallery import ARCH_NAMES, CARD, CardDelegate
 
 COLORS = {"query": "#d9a441", "match": "#6cc788", "miss": "#d98579", "score": "#9cc3f0"}

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 import inret_engine.render.thumbnails as engine_thumbnails  # noqa: E402
 from app.models.gallery_model import GalleryModel, RecordRole, ThumbnailStateRole  # noqa: E402
-from app.thumbnails import ThumbnailLoader, _RequestQueue  # noqa: E402
+from app.thumbnail_cache import ThumbnailLoader, _RequestQueue  # noqa: E402
 from app.views.gallery import GalleryView  # noqa: E402
 from inret_engine.build import BuildOptions, build_store, resolve_sources  # noqa: E402
 from inret_engine.render.export import PNG_SIGNATURE  # noqa: E402
