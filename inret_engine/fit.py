@@ -6,15 +6,16 @@ per-INR mean losses, and Adam's updates are per element, so each INR trains exac
 it would alone. Per-INR random streams (keyed by the INR's key and the seed) make a
 fit independent of which other shapes share its batch.
 
-Fitting is a generator of :class:`FitProgress` records (STYLE.md, item 10): the caller
-shows progress and may stop between steps.
+Fitting is a job (:mod:`inret_engine.progress`, STYLE.md item 10): it yields
+:class:`FitProgress` records, where the caller shows progress and may stop, and returns
+the fitted field (``run_to_end(fit(...))``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from .data.sampling import GroundTruth
 from .device import resolve_device
 from .fields import Field, FieldConfig, MLPConfig
 from .functions import ImplicitFunction
+from .progress import Job, Progress
 from .render.surface import surface_points
 from .shape_metrics import chamfer_distance, iou
 
@@ -54,14 +56,11 @@ class FitSettings:
         return 400 if isinstance(config, MLPConfig) else 150
 
 
-@dataclasses.dataclass
-class FitProgress:
-    """One progress record; the last one has ``field`` set."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FitProgress(Progress):
+    """``done`` of ``total`` fitting steps, with the batch's mean loss at that step."""
 
-    step: int
-    total: int
     loss: float
-    field: Field | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +78,8 @@ class FitQuality:
 
 def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[GroundTruth],
         keys: Sequence[str], settings: FitSettings = FitSettings(), *,
-        device: torch.device | str | None = None, report_every: int = 10) -> Iterator[FitProgress]:
-    """Fit one INR per ground truth; yields progress, the final record holds the field.
+        device: torch.device | str | None = None, report_every: int = 10) -> Job[Field]:
+    """Fit one INR per ground truth: a job that yields progress and returns the ``B``-INR field.
 
     Args:
         config: architecture config shared by the batch.
@@ -89,7 +88,11 @@ def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[Groun
         keys: one stable key per INR (its shape id): seeds its grid and its point stream.
         settings: steps, points per step, learning rates, seed.
         device: where to train (None: CUDA when present, else the CPU).
-        report_every: yield a record every this many steps.
+        report_every: yield a record every this many steps (and after the last).
+
+    Returns:
+        The fitted :class:`~inret_engine.fields.Field` of ``B = len(targets)`` INRs, in
+        eval mode, on the CPU.
     """
     if len(targets) != len(keys) or not targets:
         raise ValueError("fit needs one key per ground truth, and at least one of each")
@@ -124,9 +127,10 @@ def fit(config: FieldConfig, function: ImplicitFunction, targets: Sequence[Groun
         optimizer.step()
         schedule.step()
         if step % report_every == 0 or step == total:
-            yield FitProgress(step, total, float(per_inr.detach().mean()))
+            loss = float(per_inr.detach().mean())
+            yield FitProgress("fitting", step, total, f"loss {loss:.4f}", loss=loss)
     field.eval()
-    yield FitProgress(total, total, float(per_inr.detach().mean()), field=field.cpu())
+    return field.cpu()
 
 
 OCC_UNIFORM_SHARE = {"triplane": 0.85, "hash": 0.7}
@@ -156,15 +160,6 @@ def _index_stream(pool: int, n_uniform: int, steps: int, n: int, uniform_share: 
     uniform = torch.randint(n_uniform, (steps, k), generator=gen)
     rest = n_uniform + torch.randint(pool - n_uniform, (steps, n - k), generator=gen)
     return torch.cat([uniform, rest], 1)
-
-
-def fit_to_end(*args, **kwargs) -> Field:
-    """Run :func:`fit` to completion and return the fitted field."""
-    record = None
-    for record in fit(*args, **kwargs):  # noqa: B007 - run to the end, keep the last record
-        pass
-    assert record is not None and record.field is not None
-    return record.field
 
 
 def _schedule(optimizer: torch.optim.Optimizer, config: FieldConfig, total: int):

@@ -15,8 +15,9 @@ from ..build import resolve_sources
 from ..data.loading import normalize
 from ..data.sampling import sample_ground_truth
 from ..fields import default_config, parse_architectures
-from ..fit import FitSettings, chamfer_floor, fit_to_end, measure_quality
+from ..fit import FitSettings, chamfer_floor, fit, measure_quality
 from ..functions import parse_functions
+from ..progress import run_to_end
 from . import bench_index, bench_query, bench_render
 
 
@@ -95,15 +96,15 @@ def run_fit(args: argparse.Namespace) -> int:
     print(f"{len(gts)} demo shapes, ground truth {gt_seconds:.2f} s/shape, torch threads {torch.get_num_threads()}, "
           f"Chamfer floor (two samples of the true surface) {floor:.4f}")
     # Warm-up: the first fit of a process pays for allocator growth and kernel set-up.
-    fit_to_end(default_config(parse_architectures(args.arch)[0]), parse_functions(args.function)[0],
-               gts[:2], keys[:2], FitSettings(steps=5))
+    run_to_end(fit(default_config(parse_architectures(args.arch)[0]), parse_functions(args.function)[0],
+                   gts[:2], keys[:2], FitSettings(steps=5)))
     print(f"{'arch':<9}{'function':<9}{'INRs/s':>8}{'s/INR':>8}{'Chamfer':>9}{'IoU':>7}{'quality s':>10}")
     for kind in parse_architectures(args.arch):
         config = default_config(kind)
         for function in parse_functions(args.function):
             settings = FitSettings(steps=args.steps)
             start = time.perf_counter()
-            field = fit_to_end(config, function, gts, keys, settings)
+            field = run_to_end(fit(config, function, gts, keys, settings))
             seconds = time.perf_counter() - start
             start = time.perf_counter()
             quality = measure_quality(field, function, gts)

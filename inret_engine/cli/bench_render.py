@@ -49,12 +49,13 @@ def _inr_field(args: argparse.Namespace):
     from ..data.loading import normalize
     from ..data.sampling import sample_ground_truth
     from ..fields import default_config
-    from ..fit import FitSettings, fit_to_end
+    from ..fit import FitSettings, fit
+    from ..progress import run_to_end
     src = resolve_sources("demo", categories=[args.category], per_category=1)[0]
     gt = sample_ground_truth(normalize(src.load()), seed=0)
     start = time.perf_counter()
-    field = fit_to_end(default_config("hash"), ImplicitFunction.SDF, [gt], [src.shape_id],
-                       FitSettings(steps=args.steps))
+    field = run_to_end(fit(default_config("hash"), ImplicitFunction.SDF, [gt], [src.shape_id],
+                           FitSettings(steps=args.steps)))
     return field, f"demo {src.name}, hash SDF fitted in {time.perf_counter() - start:.1f} s"
 
 
