@@ -2,9 +2,10 @@
 
 The build is resumable by construction: a shape whose ground truth is in the store is
 not sampled again, and an INR whose (shape, config, function) row exists is not fitted
-again, so re-running after a crash (even ``kill -9``) completes the store. Long work is
-a generator of :class:`BuildEvent` records that a CLI or a GUI worker turns into
-progress.
+again, so re-running after a crash (even ``kill -9``) completes the store. A build is a
+job (:mod:`inret_engine.progress`): it yields :class:`~inret_engine.progress.Progress`
+records (stages ``sampling``, ``fitting``; notes ``skip``, ``repair``, ``done``) that a CLI
+or a GUI worker shows, and returns a :class:`BuildSummary`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .errors import UsageError
 from .fields import FieldConfig, default_config
 from .fit import FitProgress, FitQuality, FitSettings, fit, measure_quality
 from .functions import ImplicitFunction
+from .progress import Job, Progress, relay
 from .store import ShapeINR, ShapeRecord, Store
 
 DEMO = "demo"
@@ -65,17 +67,9 @@ class BuildOptions:
 
 
 @dataclasses.dataclass
-class BuildEvent:
-    """Progress of a build stage (``sampling`` or ``fitting``), or a note (``skip``, ``done``)."""
-
-    stage: str
-    done: int
-    total: int
-    message: str = ""
-
-
-@dataclasses.dataclass
 class BuildSummary:
+    """What a build did: INRs added, INRs already there, sources skipped (with why), seconds."""
+
     added: int = 0
     existing: int = 0
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
@@ -132,7 +126,7 @@ def source_geometry(shape: ShapeRecord) -> ShapeGeometry:
 
 
 def fit_shapes(store: Store, config: FieldConfig, function: ImplicitFunction, shapes: list[ShapeRecord],
-               options: BuildOptions) -> Iterator[BuildEvent]:
+               options: BuildOptions) -> Iterator[Progress]:
     """Fits and stores INRs of one config and function for ``shapes`` (their ground truth is
     in the store), ``options.batch`` at a time; yields ``fitting`` progress."""
     done = 0
@@ -142,7 +136,7 @@ def fit_shapes(store: Store, config: FieldConfig, function: ImplicitFunction, sh
             if isinstance(event, FittedBatch):
                 store_batch(store, config, function, batch, event, options)
                 done += len(batch)
-                yield BuildEvent("fitting", done, len(shapes), f"{config.kind} {function.value}")
+                yield Progress("fitting", done, len(shapes), f"{config.kind} {function.value}")
 
 
 def _demo_geometry(category: str, index: int) -> ShapeGeometry:
@@ -152,14 +146,15 @@ def _demo_geometry(category: str, index: int) -> ShapeGeometry:
 
 
 def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOptions = BuildOptions(),
-                summary: BuildSummary | None = None, fitter: Fitter | None = None) -> Iterator[BuildEvent]:
-    """Add every missing ground truth and INR of ``sources`` to ``store``; yields progress.
+                fitter: Fitter | None = None) -> Job[BuildSummary]:
+    """Add every missing ground truth and INR of ``sources`` to ``store``: a job that yields
+    progress and returns a :class:`BuildSummary`.
 
     ``fitter`` fits the pending batches (default :func:`local_fitter`, in this process; the
     ``scale`` extra has one that sends them to a Ray cluster). Whichever fits, this
     generator alone writes INR files and catalog rows, in job order.
     """
-    summary = summary if summary is not None else BuildSummary()
+    summary = BuildSummary()
     start = time.perf_counter()
     yield from _sample_shapes(store, sources, options, summary)
     shapes = [store.catalog.shape(s.shape_id) for s in sources]
@@ -168,41 +163,42 @@ def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOpti
     jobs = _pending_jobs(store, shapes, options, summary)
     total = sum(len(batch) for _, _, batch in jobs)
     done = 0
-    yield BuildEvent("fitting", 0, total)
+    yield Progress("fitting", 0, total)
     for j, event in (fitter or local_fitter)(store, jobs, options):
         config, function, batch = jobs[j]
         if isinstance(event, FittedBatch):
             store_batch(store, config, function, batch, event, options)  # the driver alone writes
             done += len(batch)
             summary.added += len(batch)
-            yield BuildEvent("fitting", done, total, f"{config.kind} {function.value}")
+            yield Progress("fitting", done, total, f"{config.kind} {function.value}")
         else:
-            frac = event.step / event.total
-            yield BuildEvent("fitting", done + int(frac * len(batch) * 0.99), total,
-                             f"{config.kind} {function.value} loss {event.loss:.4f}")
+            frac = event.done / event.total
+            yield Progress("fitting", done + int(frac * len(batch) * 0.99), total,
+                           f"{config.kind} {function.value} {event.message}")
     summary.seconds = time.perf_counter() - start
     summary.skipped = store.catalog.skipped()
-    yield BuildEvent("done", total, total, f"{summary.added} INRs added")
+    yield Progress("done", total, total, f"{summary.added} INRs added")
+    return summary
 
 
-def _sample_shapes(store: Store, sources, options, summary) -> Iterator[BuildEvent]:
+def _sample_shapes(store: Store, sources, options, summary) -> Iterator[Progress]:
     """Samples every source without ground truth, and again any whose file was lost or damaged."""
     todo = []
     for src in sources:
         rec = store.catalog.shape(src.shape_id)
         problem = store.shape_problem(rec) if rec is not None else None
         if problem:
-            yield BuildEvent("repair", 0, 0, f"{src.name}: {problem}; sampling it again")
+            yield Progress("repair", 0, 0, f"{src.name}: {problem}; sampling it again")
         if rec is None or problem:
             todo.append(src)
-    yield BuildEvent("sampling", 0, len(todo))
+    yield Progress("sampling", 0, len(todo))
     for k, src in enumerate(todo, 1):
         try:
             geom = normalize(src.load(), align=options.align)
             gt = sample_ground_truth(geom, seed=options.seed)
         except (ShapeLoadError, ValueError, MemoryError) as exc:
             store.catalog.add_skipped(src.source, str(exc))
-            yield BuildEvent("skip", k, len(todo), f"{src.source}: {exc}")
+            yield Progress("skip", k, len(todo), f"{src.source}: {exc}")
             continue
         if store.catalog.shape(src.shape_id) is not None:
             store.replace_ground_truth(src.shape_id, gt)
@@ -210,10 +206,10 @@ def _sample_shapes(store: Store, sources, options, summary) -> Iterator[BuildEve
             store.add_shape(shape_id=src.shape_id, name=src.name, category=src.category, split=src.split,
                             source=src.source, gt=gt, normalization=geom.normalization.to_dict(),
                             is_point_cloud=geom.is_point_cloud)
-        yield BuildEvent("sampling", k, len(todo), src.name)
+        yield Progress("sampling", k, len(todo), src.name)
 
 
-def _retire_damaged(store: Store, shapes: list[ShapeRecord], options: BuildOptions) -> Iterator[BuildEvent]:
+def _retire_damaged(store: Store, shapes: list[ShapeRecord], options: BuildOptions) -> Iterator[Progress]:
     """Moves aside (to ``lost+found/``) every INR of the build whose file is not the one its
     row recorded, so it is fitted again; yields a ``repair`` note for each."""
     wanted = {(c.config_id, f.value) for c in options.field_configs() for f in options.functions}
@@ -222,7 +218,7 @@ def _retire_damaged(store: Store, shapes: list[ShapeRecord], options: BuildOptio
         if rec.shape_id in ids and (rec.config_id, rec.function) in wanted:
             if problem := store.inr_problem(rec, decode=False):
                 store.retire_inr(rec)
-                yield BuildEvent("repair", 0, 0, f"{rec.file}: {problem}; fitting it again")
+                yield Progress("repair", 0, 0, f"{rec.file}: {problem}; fitting it again")
 
 
 def _pending_jobs(store: Store, shapes: list[ShapeRecord], options: BuildOptions, summary: BuildSummary):
@@ -257,30 +253,40 @@ class FittedBatch:
 
 FitJob = tuple[FieldConfig, ImplicitFunction, list[ShapeRecord]]
 Fitter = Callable[[Store, list[FitJob], BuildOptions], Iterator[tuple[int, "FitProgress | FittedBatch"]]]
+"""Fits a build's batches: a stream of ``(job number, record)``, where a record is a batch's
+fit progress or, once, its :class:`FittedBatch` (batches finish one by one, on a cluster
+out of order of submission, and the driver writes each as it comes, in job order)."""
 
 
 def fit_batch(config: FieldConfig, function: ImplicitFunction, gts: Sequence[GroundTruth], keys: Sequence[str],
-              options: BuildOptions) -> Iterator[FitProgress | FittedBatch]:
-    """Fits one batch (no store involved); yields fit progress, then one :class:`FittedBatch`."""
+              options: BuildOptions) -> Job[FittedBatch]:
+    """Fits one batch (no store involved): a job that yields fit progress and returns the batch."""
     settings = FitSettings(steps=options.steps, seed=options.seed)
     start = time.perf_counter()
-    for event in fit(config, function, gts, keys, settings, device=options.device):
-        if event.field is None:
-            yield event
-            continue
-        seconds = (time.perf_counter() - start) / len(gts)
-        quality = measure_quality(event.field, function, gts)
-        tensors = [{k: v.clone() for k, v in event.field.inr_tensors(i).items()} for i in range(len(gts))]
-        yield FittedBatch(tensors, quality, event.total, event.loss, seconds)
+    job, loss = fit(config, function, gts, keys, settings, device=options.device), float("nan")
+    while True:
+        try:
+            record = next(job)
+        except StopIteration as stop:
+            field = stop.value
+            break
+        loss = record.loss
+        yield record
+    seconds = (time.perf_counter() - start) / len(gts)
+    quality = measure_quality(field, function, gts)
+    tensors = [{k: v.clone() for k, v in field.inr_tensors(i).items()} for i in range(len(gts))]
+    return FittedBatch(tensors, quality, settings.steps_for(config), loss, seconds)
 
 
 def local_fitter(store: Store, jobs: list[FitJob], options: BuildOptions
                  ) -> Iterator[tuple[int, FitProgress | FittedBatch]]:
-    """Fits ``jobs`` one after another in this process; yields ``(job number, record)``."""
+    """Fits ``jobs`` one after another in this process; yields ``(job number, progress)`` while
+    a batch fits and ``(job number, FittedBatch)`` once it is fitted."""
     for j, (config, function, shapes) in enumerate(jobs):
         gts = [store.ground_truth(s.shape_id) for s in shapes]
-        for event in fit_batch(config, function, gts, [s.shape_id for s in shapes], options):
-            yield j, event
+        job = fit_batch(config, function, gts, [s.shape_id for s in shapes], options)
+        fitted = yield from relay(job, lambda record, j=j: (j, record))
+        yield j, fitted
 
 
 def store_batch(store: Store, config: FieldConfig, function: ImplicitFunction, shapes: list[ShapeRecord],

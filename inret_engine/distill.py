@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -23,8 +23,9 @@ from scipy.spatial import cKDTree
 from .data.sampling import GroundTruth
 from .errors import UsageError
 from .fields import Field, FieldConfig
-from .fit import FitProgress, FitSettings, fit, measure_quality
+from .fit import FitSettings, fit, measure_quality
 from .functions import ImplicitFunction
+from .progress import Job, run_to_end
 from .render.surface import surface_points
 from .store import ShapeINR
 
@@ -112,20 +113,15 @@ def distill_many(sources: Sequence["ShapeINR | Field | PointFn"], function: Impl
     once costs little more than the fit of one. With ``skip_failures`` a source that
     cannot be distilled (no surface) gives ``None`` in its place instead of an error.
     """
-    steps_gen = distill_steps(sources, function, target, target_function=target_function, steps=steps, seed=seed,
-                              skip_failures=skip_failures)
-    while True:
-        try:
-            next(steps_gen)
-        except StopIteration as done:
-            return done.value
+    return run_to_end(distill_steps(sources, function, target, target_function=target_function, steps=steps,
+                                    seed=seed, skip_failures=skip_failures))
 
 
 def distill_steps(sources: Sequence["ShapeINR | Field | PointFn"], function: ImplicitFunction | None,
                   target: FieldConfig, *, target_function: ImplicitFunction | None = None,
                   steps: int | None = None, seed: int = 0, skip_failures: bool = False,
                   samples: dict[str, int] | None = None,
-                  measure: bool = True) -> Generator[FitProgress, None, list[ShapeINR | None]]:
+                  measure: bool = True) -> Job[list[ShapeINR | None]]:
     """:func:`distill_many` as a generator job, like :func:`~inret_engine.fit.fit`: yields the
     fit's progress records (cancellable between them) and returns the new INRs.
 
@@ -159,11 +155,7 @@ def distill_steps(sources: Sequence["ShapeINR | Field | PointFn"], function: Imp
     rows = list(gts)
     keys = [str(plans[i][0].get("shape_id", f"distilled-{i}")) for i in rows]
     batch = [gts[i] for i in rows]
-    field = None
-    for record in fit(target, target_function, batch, keys, FitSettings(steps=steps, seed=seed)):
-        if record.field is None:
-            yield record
-        field = record.field
+    field = yield from fit(target, target_function, batch, keys, FitSettings(steps=steps, seed=seed))
     qualities = measure_quality(field, target_function, batch) if measure else [None] * len(rows)
     for j, (i, quality) in enumerate(zip(rows, qualities)):
         labels, normalization, _, origin = plans[i]

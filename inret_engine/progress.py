@@ -25,6 +25,7 @@ from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,3 +62,25 @@ def run_to_end(job: Generator[Progress, Any, R], on_progress: Callable[[Progress
             return stop.value
         if on_progress is not None:
             on_progress(record)
+
+
+def relay(job: Generator[Progress, Any, R], wrap: Callable[[Progress], T]) -> Generator[T, Any, R]:
+    """``job`` with each record passed through ``wrap`` (relabelled, tagged); returns its result.
+
+    ``yield from relay(job, wrap)`` is ``yield from job`` for a caller that reports its
+    sub-jobs' progress in its own terms.
+
+    >>> def inner():
+    ...     yield Progress("fitting", 1, 2)
+    ...     return 42
+    >>> run_to_end(relay(inner(), lambda p: Progress(f"store {p.stage}", p.done, p.total)),
+    ...            on_progress=lambda p: print(p.text()))
+    store fitting 1/2
+    42
+    """
+    while True:
+        try:
+            record = next(job)
+        except StopIteration as stop:
+            return stop.value
+        yield wrap(record)

@@ -21,11 +21,12 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 
-from .build import BuildEvent, BuildOptions, fit_shapes, source_geometry
+from .build import BuildOptions, fit_shapes, source_geometry
 from .data.geometry import ShapeLoadError
 from .data.sampling import sample_ground_truth
 from .fields import ARCHITECTURES, FieldConfig
 from .functions import ImplicitFunction
+from .progress import Job, Progress
 from .store import InrRecord, Store
 from .store.store import LOST_AND_FOUND
 
@@ -63,17 +64,15 @@ class CheckReport:
                 "findings": [dataclasses.asdict(f) | {"repaired": f.repaired} for f in self.findings]}
 
 
-def check_store(store: Store, *, repair: bool = False, report: CheckReport | None = None,
-                steps: int | None = None) -> Iterator[BuildEvent]:
-    """Checks (and with ``repair`` mends) ``store``; yields progress, fills ``report``.
+def check_store(store: Store, *, repair: bool = False, steps: int | None = None) -> Job[CheckReport]:
+    """Checks (and with ``repair`` mends) ``store``: a job that yields progress and returns the report.
 
     Args:
         store: An open store; opened with :meth:`Store.create` (the writer's lock) to repair.
         repair: Mend what can be mended (see the module docstring).
-        report: Filled in place with counts and findings.
         steps: Fitting steps for refitted INRs (the fitting default when None).
     """
-    report = report if report is not None else CheckReport()
+    report = CheckReport()
     if (status := store.catalog.integrity()) != "ok":
         report.findings.append(Finding("catalog", str(store.catalog.path), f"SQLite integrity check: {status}",
                                        "not repairable here: restore the catalog from a backup"))
@@ -83,20 +82,21 @@ def check_store(store: Store, *, repair: bool = False, report: CheckReport | Non
         if problem := store.shape_problem(shape):
             outcome = _resample(store, shape) if repair else ""
             report.findings.append(Finding("shape", shape.shape_id, problem, outcome))
-        yield BuildEvent("checking shapes", k, len(shapes), shape.name)
+        yield Progress("checking shapes", k, len(shapes), shape.name)
     records = store.records()
     report.inrs = len(records)
     damaged: list[tuple[InrRecord, str]] = []
     for k, rec in enumerate(records, 1):
         if problem := store.inr_problem(rec):
             damaged.append((rec, problem))
-        yield BuildEvent("checking INRs", k, len(records), rec.name)
+        yield Progress("checking INRs", k, len(records), rec.name)
     if repair and damaged:
         yield from _refit(store, damaged, report, steps)
     else:
         report.findings += [Finding("inr", rec.file, problem) for rec, problem in damaged]
     report.set_aside = sum(1 for p in (store.root / LOST_AND_FOUND).rglob("*") if p.is_file())
-    yield BuildEvent("done", 1, 1, f"{len(report.findings)} problems, {len(report.unresolved)} unresolved")
+    yield Progress("done", 1, 1, f"{len(report.findings)} problems, {len(report.unresolved)} unresolved")
+    return report
 
 
 def _resample(store: Store, shape) -> str:
@@ -110,7 +110,7 @@ def _resample(store: Store, shape) -> str:
 
 
 def _refit(store: Store, damaged: list[tuple[InrRecord, str]], report: CheckReport,
-           steps: int | None) -> Iterator[BuildEvent]:
+           steps: int | None) -> Iterator[Progress]:
     """Moves damaged INRs aside and fits them again, batched by (config, function)."""
     groups: dict[tuple[FieldConfig, ImplicitFunction], list] = defaultdict(list)
     configs: dict[str, FieldConfig | None] = {}

@@ -7,8 +7,9 @@ import torch
 from inret_engine.cli.main import main
 from inret_engine.distill import distill, distill_many, oracle_ground_truth
 from inret_engine.fields import Field
-from inret_engine.fit import FitSettings, fit_to_end
+from inret_engine.fit import FitProgress, FitSettings, fit
 from inret_engine.functions import ImplicitFunction as IF
+from inret_engine.progress import run_to_end
 from inret_engine.store import ShapeINR, load_shape_inr, save_shape_inr
 
 from .conftest import TINY_CONFIGS
@@ -44,7 +45,7 @@ def test_distill_a_callable_into_a_grid_inr():
 
 
 def test_cli_distills_an_mlp_inr_into_a_hash_grid(sphere_gt, tmp_path, capsys):
-    mlp = fit_to_end(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], FitSettings(steps=150, lr_siren=1e-3))
+    mlp = run_to_end(fit(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], FitSettings(steps=150, lr_siren=1e-3)))
     source = ShapeINR(config=mlp.config, function=IF.SDF, tensors=mlp.inr_tensors(0),
                       labels={"name": "ball", "category": "sphere", "shape_id": "x/ball"})
     save_shape_inr(tmp_path / "ball.inr", source)
@@ -78,23 +79,12 @@ def test_distill_steps_is_a_progress_generator_with_the_same_result():
 
     config = TINY_CONFIGS["hash"]
     samples = {"n_uniform": 2000, "n_surface": 1000, "n_near": 2000, "n_eval_surface": 500}
-    gen = distill_steps([sphere], IF.SDF, config, steps=20, samples=samples)
     records = []
-    while True:
-        try:
-            records.append(next(gen))
-        except StopIteration as done:
-            (inr,) = done.value
-            break
-    assert records and records[-1].step <= records[-1].total == 20 and all(r.field is None for r in records)
+    (inr,) = run_to_end(distill_steps([sphere], IF.SDF, config, steps=20, samples=samples), records.append)
+    assert records and all(isinstance(r, FitProgress) for r in records)
+    assert records[-1].done == records[-1].total == 20
     assert "chamfer" in inr.fit and inr.fit["distilled_from"] == "callable"
-    again = distill_steps([sphere], IF.SDF, config, steps=20, samples=samples, measure=False)
-    while True:
-        try:
-            next(again)
-        except StopIteration as done:
-            (quick,) = done.value
-            break
+    (quick,) = run_to_end(distill_steps([sphere], IF.SDF, config, steps=20, samples=samples, measure=False))
     assert "chamfer" not in quick.fit
     # same seed, same INR (to float noise: a hash grid's scatter-add order varies on 2 threads)
     assert all(torch.allclose(inr.tensors[k], quick.tensors[k], atol=1e-3) for k in inr.tensors)

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from inret_engine.fields import Field
-from inret_engine.fit import FitSettings, fit, fit_to_end, measure_quality
+from inret_engine.fit import FitProgress, FitSettings, fit, measure_quality
 from inret_engine.functions import ImplicitFunction as IF
+from inret_engine.progress import run_to_end
 
 from .conftest import TINY_CONFIGS
 
@@ -14,7 +15,7 @@ FAST = FitSettings(steps=120, points_per_step=2048)
 
 @pytest.mark.parametrize("kind", ["hash", "octree", "triplane"])
 def test_grid_inrs_fit_a_sphere_sdf(kind, sphere_gt):
-    field = fit_to_end(TINY_CONFIGS[kind], IF.SDF, [sphere_gt], ["s"], FAST)
+    field = run_to_end(fit(TINY_CONFIGS[kind], IF.SDF, [sphere_gt], ["s"], FAST))
     (q,) = measure_quality(field, IF.SDF, [sphere_gt], resolution=48, n_points=2000)
     assert q.chamfer < 0.03
     assert q.iou > 0.9
@@ -22,7 +23,7 @@ def test_grid_inrs_fit_a_sphere_sdf(kind, sphere_gt):
 
 @pytest.mark.parametrize("function", [IF.UDF, IF.OCC])
 def test_other_functions_fit(function, box_gt):
-    field = fit_to_end(TINY_CONFIGS["triplane"], function, [box_gt], ["b"], FAST)
+    field = run_to_end(fit(TINY_CONFIGS["triplane"], function, [box_gt], ["b"], FAST))
     (q,) = measure_quality(field, function, [box_gt], resolution=48, n_points=2000)
     assert q.chamfer < 0.04
     assert (q.iou is None) == (function is IF.UDF)
@@ -30,25 +31,28 @@ def test_other_functions_fit(function, box_gt):
 
 def test_siren_fits_a_sphere(sphere_gt):
     settings = FitSettings(steps=300, points_per_step=2048, lr_siren=1e-3)
-    field = fit_to_end(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], settings)
+    field = run_to_end(fit(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], settings))
     (q,) = measure_quality(field, IF.SDF, [sphere_gt], resolution=48, n_points=2000)
     assert q.chamfer < 0.035
     assert q.iou > 0.9
 
 
-def test_progress_records_and_final_field(sphere_gt):
-    records = list(fit(TINY_CONFIGS["hash"], IF.SDF, [sphere_gt], ["s"], FitSettings(steps=30), report_every=10))
-    assert [r.step for r in records] == [10, 20, 30, 30]
-    assert all(r.field is None for r in records[:-1]) and isinstance(records[-1].field, Field)
-    assert records[-1].loss < records[0].loss
+def test_fit_yields_progress_and_returns_the_field(sphere_gt):
+    records = []
+    field = run_to_end(fit(TINY_CONFIGS["hash"], IF.SDF, [sphere_gt], ["s"], FitSettings(steps=30), report_every=10),
+                       records.append)
+    assert [(r.stage, r.done, r.total) for r in records] == [("fitting", 10, 30), ("fitting", 20, 30),
+                                                              ("fitting", 30, 30)]
+    assert all(isinstance(r, FitProgress) for r in records) and records[-1].loss < records[0].loss
+    assert isinstance(field, Field) and field.batch == 1 and not field.training
 
 
 def test_fit_is_deterministic_and_batch_independent(sphere_gt, box_gt):
     settings = FitSettings(steps=20, points_per_step=512)
     config = TINY_CONFIGS["hash"]
-    both = fit_to_end(config, IF.SDF, [sphere_gt, box_gt], ["s", "b"], settings)
-    again = fit_to_end(config, IF.SDF, [sphere_gt, box_gt], ["s", "b"], settings)
-    alone = fit_to_end(config, IF.SDF, [box_gt], ["b"], settings)
+    both = run_to_end(fit(config, IF.SDF, [sphere_gt, box_gt], ["s", "b"], settings))
+    again = run_to_end(fit(config, IF.SDF, [sphere_gt, box_gt], ["s", "b"], settings))
+    alone = run_to_end(fit(config, IF.SDF, [box_gt], ["b"], settings))
     for name, t in both.inr_tensors(1).items():
         assert torch.equal(t, again.inr_tensors(1)[name])
         # Alone vs in a batch differs only by float rounding in the batched matmuls.
@@ -62,7 +66,7 @@ def test_signed_functions_need_inside_outside(sphere_gt):
     import dataclasses
     cloud = dataclasses.replace(sphere_gt, sdf=None, occ=None)
     with pytest.raises(ValueError, match="point cloud"):
-        fit_to_end(TINY_CONFIGS["hash"], IF.SDF, [cloud], ["c"], FitSettings(steps=1))
+        run_to_end(fit(TINY_CONFIGS["hash"], IF.SDF, [cloud], ["c"], FitSettings(steps=1)))
 
 
 def test_occupancy_fits_of_triplanes_and_hash_grids_draw_more_free_space_points():

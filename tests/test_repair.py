@@ -12,6 +12,7 @@ import pytest
 from inret_engine.build import BuildOptions, build_store, resolve_sources
 from inret_engine.cli.main import main
 from inret_engine.functions import ImplicitFunction
+from inret_engine.progress import run_to_end
 from inret_engine.repair import CheckReport, check_store
 from inret_engine.store import InrFileError, Store, StoreError
 
@@ -49,11 +50,8 @@ def _damage(root: Path) -> dict[str, str]:
 
 
 def _findings(root: Path, **kwargs) -> CheckReport:
-    report = CheckReport()
     with (Store.create if kwargs.get("repair") else Store.open)(root) as store:
-        for _ in check_store(store, report=report, **kwargs):
-            pass
-    return report
+        return run_to_end(check_store(store, **kwargs))
 
 
 def test_an_intact_store_checks_clean(store_dir: Path, capsys) -> None:
@@ -98,8 +96,10 @@ def test_check_repair_mends_everything_and_keeps_the_old_files(store_dir: Path, 
 def test_build_store_rerun_refits_damaged_inrs_and_resamples_lost_ground_truth(store_dir: Path) -> None:
     damaged = _damage(store_dir)
     with Store.create(store_dir) as store:
-        events = list(build_store(store, resolve_sources("demo", **SOURCES), OPTIONS))
+        events = []
+        summary = run_to_end(build_store(store, resolve_sources("demo", **SOURCES), OPTIONS), events.append)
         assert sum(e.stage == "repair" for e in events) == 3
+        assert (summary.added, summary.existing) == (2, 2)  # the two damaged INRs fitted again, the others kept
         assert len(store.records()) == 4
         for rec in store.records():
             store.load(rec)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..progress import Job, Progress
 from ..render.bake import DEFAULT_RESOLUTION
 from ..render.points import multiview_images, surface_point_cloud
 from ..store import InrRecord, Store
@@ -92,15 +93,15 @@ def convert(store: Store, record: InrRecord, conversion: Conversion, device: tor
 
 
 def convert_records(store: Store, records: Sequence[InrRecord], conversion: Conversion, *,
-                    device: torch.device, progress: Callable[[int, int], None] | None = None) -> Converted:
-    """Each record's converted INR, from the cache where it is there, else converted and cached.
+                    device: torch.device) -> Job[Converted]:
+    """Each record's converted INR, from the cache where it is there, else converted and cached:
+    a job that yields ``convert`` progress (one record at a time) and returns them.
 
     Args:
         store: holds the INRs and the cache.
         records: INRs to convert (duplicates are converted once).
         conversion: what to make.
         device: where tracing runs.
-        progress: called with ``(done, total)`` after each record.
 
     Returns:
         The arrays of every record, and the times of the conversions that were not cached.
@@ -118,8 +119,7 @@ def convert_records(store: Store, records: Sequence[InrRecord], conversion: Conv
             ms.append((time.perf_counter() - start) * 1e3)
             _save(path, cached)
         out[rec.id] = cached
-        if progress:
-            progress(i + 1, len(unique))
+        yield Progress("convert", i + 1, len(unique))
     return Converted(out, ms)
 
 

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..device import default_device
+from ..progress import Job, Progress
 from ..store import InrRecord, Store
 from .conversion import N_VIEWS, Conversion, convert_records, time_conversion
 from .multiview import MultiViewCNN
@@ -87,8 +88,9 @@ def _parts(name: str, preset: Preset, n_classes: int) -> _Parts:
 
 def run_baseline(name: str, store: Store, train: Sequence[InrRecord], database: Sequence[InrRecord], *,
                  preset: str | Preset = "quick", device: torch.device | None = None,
-                 progress: Callable[[str, int, int], None] | None = None, seed: int = 0) -> BaselineRun:
-    """Convert train + database INRs, train the encoder on ``train``'s categories, embed ``database``.
+                 seed: int = 0) -> Job[BaselineRun]:
+    """Convert train + database INRs, train the encoder on ``train``'s categories, embed ``database``:
+    a job that yields progress (stages ``"convert"``, ``"train"``, ``"embed"``) and returns the run.
 
     The labels are ``record.category``; conversions are cached in the store, so a rerun
     only trains and embeds (``convert_ms`` is then measured on a few fresh conversions).
@@ -100,7 +102,6 @@ def run_baseline(name: str, store: Store, train: Sequence[InrRecord], database: 
         database: INRs to embed (may overlap ``train``).
         preset: a name in :data:`~.training.PRESETS` or a :class:`~.training.Preset`.
         device: where conversion, training and embedding run (CUDA when present by default).
-        progress: called as ``(stage, done, total)`` with stage ``"convert"``, ``"train"`` or ``"embed"``.
         seed: initialisation, shuffling and augmentation seed.
 
     Returns:
@@ -117,8 +118,7 @@ def run_baseline(name: str, store: Store, train: Sequence[InrRecord], database: 
     if len(categories) < 2:
         raise ValueError(f"training a classifier needs INRs of at least 2 categories, got {categories}")
     conversion = _conversion(name, preset)
-    converted = convert_records(store, [*train, *database], conversion, device=device,
-                                progress=_stage(progress, "convert"))
+    converted = yield from convert_records(store, [*train, *database], conversion, device=device)
     convert_ms = converted.ms or time_conversion(store, [*database, *train], conversion, device=device)
 
     inputs = torch.as_tensor(np.stack([converted.arrays[r.id] for r in train]))
@@ -127,20 +127,15 @@ def run_baseline(name: str, store: Store, train: Sequence[InrRecord], database: 
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # seeded, caller's RNG kept
         torch.manual_seed(seed)
         parts = _parts(name, preset, len(categories))
-        model = train_classifier(parts.model, inputs, labels, epochs=parts.epochs, preset=preset,
-                                 to_input=parts.to_input, augment=parts.augment, device=device, seed=seed,
-                                 progress=_stage(progress, "train"))
+        model = yield from train_classifier(parts.model, inputs, labels, epochs=parts.epochs, preset=preset,
+                                            to_input=parts.to_input, augment=parts.augment, device=device,
+                                            seed=seed)
     train_seconds = time.perf_counter() - start
 
     db = torch.as_tensor(np.stack([converted.arrays[r.id] for r in database]) if database else inputs[:0])
     vectors, embed_ms = embed_one_by_one(model.embed, db, to_input=parts.to_input, device=device)
-    if progress:
-        progress("embed", len(database), len(database))
+    yield Progress("embed", len(database), len(database))
     return BaselineRun(name=name, architecture=parts.architecture,
                        embeddings={r.id: v for r, v in zip(database, vectors)},
                        convert_ms=float(np.mean(convert_ms)), embed_ms=embed_ms, train_seconds=train_seconds)
 
-
-def _stage(progress: Callable[[str, int, int], None] | None, stage: str) -> Callable[[int, int], None] | None:
-    """``progress`` with its stage filled in."""
-    return None if progress is None else (lambda done, total: progress(stage, done, total))

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..progress import Job, Progress
 from ..render.bake import DEFAULT_RESOLUTION
 from .multiview import MultiViewSettings
 from .pointcloud import PointNetSettings
@@ -117,8 +118,9 @@ def views_to_tensor(views: np.ndarray | torch.Tensor) -> torch.Tensor:
 def train_classifier(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *, epochs: int,
                      preset: Preset, to_input: Callable[[torch.Tensor], torch.Tensor],
                      augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor], device: torch.device,
-                     seed: int = 0, progress: Callable[[int, int], None] | None = None) -> nn.Module:
-    """Train ``model`` to predict ``labels`` from augmented ``inputs``; returns it in eval mode.
+                     seed: int = 0) -> Job[nn.Module]:
+    """Train ``model`` to predict ``labels`` from augmented ``inputs``: a job that yields
+    ``train`` progress (one record per epoch) and returns the model in eval mode.
 
     Args:
         model: a classifier ``(B, ...) -> (B, n_classes)`` logits.
@@ -130,7 +132,6 @@ def train_classifier(model: nn.Module, inputs: torch.Tensor, labels: torch.Tenso
         augment: ``(input batch, generator) -> augmented batch``.
         device: where training runs.
         seed: shuffling and augmentation seed.
-        progress: called with ``(epoch, epochs)`` after each epoch.
     """
     n = len(inputs)
     if n < 2:
@@ -153,8 +154,7 @@ def train_classifier(model: nn.Module, inputs: torch.Tensor, labels: torch.Tenso
             loss.backward()
             opt.step()
             sched.step()
-        if progress:
-            progress(epoch + 1, epochs)
+        yield Progress("train", epoch + 1, epochs)
     return model.eval()
 
 

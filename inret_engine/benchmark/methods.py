@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,9 @@ from ..device import default_device
 from ..encoders.dataset import TrainingSet
 from ..encoders.embed import embed_records
 from ..encoders.model import INRetModel
-from ..encoders.training import TrainProgress, TrainSettings, train
+from ..encoders.training import TrainSettings, train
 from ..functions import ImplicitFunction
+from ..progress import Job, Progress, relay
 from ..retrieval.index import EmbeddingIndex
 from ..retrieval.retriever import Retriever
 from ..store import InrRecord, ShapeINR, Store
@@ -42,16 +43,6 @@ NONE = Regularisation("none", unified=False, l2_weight=0.0)
 L2_ONLY = Regularisation("l2", unified=False, l2_weight=1.0)
 BOTH = Regularisation("both", unified=True, l2_weight=1.0)
 ABLATION = (NONE, L2_ONLY, BOTH)
-
-
-@dataclasses.dataclass
-class Event:
-    """Progress of one benchmark stage."""
-
-    stage: str
-    done: int
-    total: int
-    message: str = ""
 
 
 @dataclasses.dataclass
@@ -84,22 +75,20 @@ def encoder_path(folder: Path, arch: str, functions: Sequence[ImplicitFunction],
 
 def trained_encoder(store: Store, folder: Path, arch: str, functions: Sequence[ImplicitFunction],
                     settings: TrainSettings, *, device: torch.device | None = None
-                    ) -> Iterator[Event | INRetModel]:
-    """Train (or load from the cache) the encoders of ``arch``; yields progress, then the model."""
+                    ) -> Job[INRetModel]:
+    """Train (or load from the cache) the encoders of ``arch``: a job that returns the model."""
     data = TrainingSet.from_store(store, arch, functions, split="train")
     path = encoder_path(folder, arch, functions, settings, data.shape_ids)
     label = f"{arch} {'/'.join(f.value for f in functions)} ({path.stem.split('-')[-2]})"
     if path.is_file():
-        yield Event("encoders", settings.steps, settings.steps, f"{label}: cached")
-        yield INRetModel.load(path)
-        return
-    last: TrainProgress | None = None
-    for last in train(data, arch, settings, device=device or default_device(), report_every=25):
-        yield Event("encoders", last.step, last.total, f"{label} on {len(data)} shapes, loss {last.loss:.4f}")
+        yield Progress("encoders", settings.steps, settings.steps, f"{label}: cached")
+        return INRetModel.load(path)
+    job = train(data, arch, settings, device=device or default_device(), report_every=25)
+    model = yield from relay(job, lambda p: Progress("encoders", p.done, p.total,
+                                                     f"{label} on {len(data)} shapes, loss {p.loss:.4f}"))
     folder.mkdir(parents=True, exist_ok=True)
-    assert last is not None and last.model is not None
-    last.model.save(path)
-    yield INRetModel.load(path)
+    model.save(path)
+    return INRetModel.load(path)
 
 
 def embed(store: Store, model: INRetModel, records: Sequence[InrRecord], *,

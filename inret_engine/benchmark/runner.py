@@ -20,10 +20,8 @@ distilling) and searching an HNSW index of the test INRs, one query at a time.
 from __future__ import annotations
 
 import dataclasses
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -34,8 +32,9 @@ from ..distill import distill_many
 from ..encoders.model import INRetModel
 from ..encoders.pretrained import pretrained_path
 from ..functions import ImplicitFunction
+from ..progress import Job, Progress, relay
 from ..store import InrRecord, Store
-from .methods import ABLATION, BOTH, NONE, Event, Latency, embed, inr_embedder, time_queries, trained_encoder
+from .methods import ABLATION, BOTH, NONE, Latency, embed, inr_embedder, time_queries, trained_encoder
 from .presets import Preset
 from .scoring import Embedded, cross_function_table, score
 
@@ -62,8 +61,8 @@ class Context:
 
 
 def run_benchmark(dataset: str | Path, out: Path, preset: Preset, *,
-                  device: torch.device | None = None) -> Iterator[Event | dict]:
-    """Run every stage; yields progress events, then the report (a JSON-ready dict)."""
+                  device: torch.device | None = None) -> Job[dict]:
+    """Run every stage: a job that yields progress and returns the report (a JSON-ready dict)."""
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -79,10 +78,10 @@ def run_benchmark(dataset: str | Path, out: Path, preset: Preset, *,
             yield from stage(ctx, dataset) if name == "store" else stage(ctx)
             report["seconds"][name] = round(time.perf_counter() - t0, 1)
     report["seconds"]["total"] = round(time.perf_counter() - start, 1)
-    yield report
+    return report
 
 
-def _build(ctx: Context, dataset) -> Iterator[Event]:
+def _build(ctx: Context, dataset) -> Iterator[Progress]:
     p = ctx.preset
     if str(dataset) == DEMO:  # demo instances are split by index: every third one is a test shape
         n = None if None in (p.train_per_category, p.test_per_category) else \
@@ -96,29 +95,21 @@ def _build(ctx: Context, dataset) -> Iterator[Event]:
     for i, arch in enumerate(archs, 1):
         options = BuildOptions(configs=(p.config(arch),), functions=p.functions_for(arch), align=p.align,
                                steps=p.fit_steps)
-        for event in build_store(ctx.store, sources, options):
-            if event.stage in ("sampling", "fitting"):
-                yield Event(f"store {event.stage}", event.done, event.total,
-                            f"[{i}/{len(archs)}] {event.message}")
+        yield from (Progress(f"store {event.stage}", event.done, event.total, f"[{i}/{len(archs)}] {event.message}")
+                    for event in build_store(ctx.store, sources, options) if event.stage in ("sampling", "fitting"))
     recs = ctx.store.records()
     ctx.report["shapes"] = {s: len({r.shape_id for r in recs if r.split == s}) for s in ("train", "test")}
     ctx.report["inrs"] = len(recs)
     ctx.report["skipped"] = [list(s) for s in ctx.store.catalog.skipped()]
 
 
-def _model(ctx: Context, arch: str, functions, reg=BOTH):
+def _model(ctx: Context, arch: str, functions, reg=BOTH) -> Job[INRetModel]:
     settings = dataclasses.replace(ctx.preset.encoder, unified=reg.unified, l2_weight=reg.l2_weight)
-    model = None
-    for item in trained_encoder(ctx.store, ctx.out / "encoders", arch, tuple(functions), settings,
-                                device=ctx.device):
-        if isinstance(item, Event):
-            yield item
-        else:
-            model = item
-    return model
+    return (yield from trained_encoder(ctx.store, ctx.out / "encoders", arch, tuple(functions), settings,
+                                       device=ctx.device))
 
 
-def _same_function(ctx: Context, name: str, arch: str, reg=BOTH, **extra) -> Iterator[Event]:
+def _same_function(ctx: Context, name: str, arch: str, reg=BOTH, **extra) -> Job[INRetModel]:
     """Train ``arch``'s encoders, score its same-function test retrieval, time its queries."""
     p = ctx.preset
     model = yield from _model(ctx, arch, p.functions_for(arch), reg)
@@ -129,7 +120,7 @@ def _same_function(ctx: Context, name: str, arch: str, reg=BOTH, **extra) -> Ite
     return model
 
 
-def _inret_grids(ctx: Context) -> Iterator[Event]:
+def _inret_grids(ctx: Context) -> Iterator[Progress]:
     for arch in ctx.preset.grid_archs:
         model = yield from _same_function(ctx, f"inret_{arch}", arch)
         if arch == ctx.preset.cross_arch:
@@ -143,7 +134,7 @@ def _cross_table(ctx: Context, model, arch: str) -> dict:
     return {k: table[k] for k in ("matrix", "average", "same_function")}
 
 
-def _shared(ctx: Context) -> Iterator[Event]:
+def _shared(ctx: Context) -> Iterator[Progress]:
     """The shipped shared model: every architecture and function in one space, no training.
 
     Same-function retrieval per architecture (SIRENs included, no distillation), the 3x3
@@ -159,7 +150,7 @@ def _shared(ctx: Context) -> Iterator[Event]:
     embedded = {}
     archs = [a for a in (*p.grid_archs, "mlp") if ctx.test_records(a, fn)]
     for i, arch in enumerate(archs):
-        yield Event("shared", i, len(archs), f"shipped model on {arch} {fn.value.upper()} INRs")
+        yield Progress("shared", i, len(archs), f"shipped model on {arch} {fn.value.upper()} INRs")
         records = ctx.test_records(arch, fn)
         embedded[arch] = embed(ctx.store, model, records, device=ctx.device)
         latency = time_queries(records, embedded[arch], inr_embedder(ctx.store, model), p.latency_queries)
@@ -171,14 +162,14 @@ def _shared(ctx: Context) -> Iterator[Event]:
                                        "average": table["average"], "same_architecture": table["same_function"]}
 
 
-def _inr2vec(ctx: Context) -> Iterator[Event]:
+def _inr2vec(ctx: Context) -> Iterator[Progress]:
     """inr2vec: the 1024-d weight encoder on SIRENs, a decoder per function, no tie."""
     model = yield from _same_function(ctx, "inr2vec", "mlp", NONE)
     if len(ctx.preset.functions_for("mlp")) > 1:
         ctx.report["cross_function"]["inr2vec"] = _cross_table(ctx, model, "mlp")
 
 
-def _distilled(ctx: Context) -> Iterator[Event]:
+def _distilled(ctx: Context) -> Iterator[Progress]:
     """SIREN test INRs distilled into the cross architecture, queried against its INRs."""
     p = ctx.preset
     arch, fn = p.cross_arch, p.same_function
@@ -189,7 +180,7 @@ def _distilled(ctx: Context) -> Iterator[Event]:
     for i in range(0, len(all_sources), DISTILL_BATCH):
         chunk = [ctx.store.load(r) for r in all_sources[i:i + DISTILL_BATCH]]
         distilled += distill_many(chunk, fn, p.config(arch), steps=p.fit_steps, skip_failures=True)
-        yield Event("distilling", len(distilled), len(all_sources), f"SIREN -> {arch}")
+        yield Progress("distilling", len(distilled), len(all_sources), f"SIREN -> {arch}")
     batch_ms = (time.perf_counter() - t0) * 1000 / max(1, len(all_sources))
     sources = [r for r, d in zip(all_sources, distilled) if d is not None]
     distilled = [d for d in distilled if d is not None]
@@ -210,7 +201,7 @@ def _distilled(ctx: Context) -> Iterator[Event]:
                    distill_failed=len(all_sources) - len(sources))
 
 
-def _ablation(ctx: Context) -> Iterator[Event]:
+def _ablation(ctx: Context) -> Iterator[Progress]:
     arch = ctx.preset.cross_arch
     for reg in ABLATION:
         if reg.name in ctx.report["cross_function"]:
@@ -219,7 +210,7 @@ def _ablation(ctx: Context) -> Iterator[Event]:
         ctx.report["cross_function"][reg.name] = _cross_table(ctx, model, arch)
 
 
-def _baselines(ctx: Context) -> Iterator[Event]:
+def _baselines(ctx: Context) -> Iterator[Progress]:
     p = ctx.preset
     if not p.baselines:
         return
@@ -230,33 +221,12 @@ def _baselines(ctx: Context) -> Iterator[Event]:
                   if r.config_id == p.config(p.cross_arch).config_id]
     db_records = ctx.test_records(p.cross_arch, fn)
     for name in BASELINES:
-        run = yield from _streamed(lambda progress, n=name: run_baseline(
-            n, ctx.store, train_recs, db_records, preset=p.name if p.name in ("quick", "full") else "quick",
-            device=ctx.device, progress=progress), name)
+        job = run_baseline(name, ctx.store, train_recs, db_records,
+                           preset=p.name if p.name in ("quick", "full") else "quick", device=ctx.device)
+        run = yield from relay(job, lambda r, n=name: Progress(f"{n} {r.stage}", r.done, r.total))
         db = Embedded.of_records([run.embeddings[r.id] for r in db_records], db_records)
         search = time_queries(range(len(db)), db, lambda i, db=db: db.vectors[i], p.latency_queries)
         latency = Latency(embed_ms=run.embed_ms, search_ms=search.search_ms, convert_ms=run.convert_ms)
         ctx.add_method(name, score(db, db), latency, arch=p.cross_arch, function=fn.value,
                        network=run.architecture, train_seconds=run.train_seconds)
 
-
-def _streamed(job: Callable[[Callable], object], label: str) -> Iterator[Event]:
-    """Run ``job(progress)`` in a thread and yield its progress calls as events; returns its result."""
-    events: queue.Queue = queue.Queue()
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = job(lambda stage, done, total: events.put(Event(f"{label} {stage}", done, total)))
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome["error"] = exc
-        events.put(None)
-
-    thread = threading.Thread(target=work, name=f"benchmark-{label}", daemon=True)
-    thread.start()
-    while (event := events.get()) is not None:
-        yield event
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]

@@ -136,7 +136,7 @@ def _fit_and_embed(settings: ScaleSettings, work: Path, log: Log) -> dict:
     model_path = pretrained_path()
     model = INRetModel.load(model_path) if model_path is not None and "embed" in settings.parts else None
     _warm_up(settings, base, work, sources[:2], options, model)
-    threads = torch.get_num_threads()
+    threads = torch.get_num_threads()  # process-wide, on purpose: this run compares thread counts, one at a time
     for name, one_thread in ((f"local, {threads} torch threads", False), ("local, 1 torch thread", True)):
         if one_thread:
             torch.set_num_threads(1)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..benchmark import get_preset, run_benchmark
 from ..benchmark.report import format_report
+from ..progress import Progress, run_to_end
 from ..store.atomic import atomic_write_bytes
 
 
@@ -31,19 +32,18 @@ def run(args: argparse.Namespace) -> int:
     categories = tuple(c.strip() for c in args.categories.split(",") if c.strip()) if args.categories else None
     preset = get_preset(args.preset, categories)
     out = Path(args.out)
-    report = None
     last_line, last_time = "", 0.0
-    for item in run_benchmark(args.dataset, out, preset):
-        if isinstance(item, dict):
-            report = item
-            continue
+
+    def show(item: Progress) -> None:  # a line per stage, then at most one every 5 s: a log, not a bar
+        nonlocal last_line, last_time
         line = f"[{item.stage}] {item.done}/{item.total} {item.message}"
         now = time.monotonic()
         if item.stage.split()[0] != last_line.split(" ")[0].strip("[]") or now - last_time > 5 or \
                 item.done == item.total:
             print(line, file=sys.stderr, flush=True)
             last_line, last_time = line, now
-    assert report is not None
+
+    report = run_to_end(run_benchmark(args.dataset, out, preset), on_progress=show)
     path = Path(args.json) if args.json else out / f"benchmark-{preset.name}.json"
     atomic_write_bytes(path, json.dumps(report, indent=2).encode())
     print(format_report(report))

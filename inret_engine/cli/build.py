@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
-from tqdm import tqdm
-
-from ..build import BuildOptions, BuildSummary, build_store, resolve_sources
+from ..build import BuildOptions, build_store, resolve_sources
 from ..device import resolve_device
 from ..errors import UsageError
 from ..fields import parse_architectures
 from ..functions import parse_functions
 from ..store import Store
+from .bars import run_with_bars
 
 
 def add_parser(sub) -> None:
@@ -69,23 +67,10 @@ def run(args: argparse.Namespace) -> int:
         options = dataclasses.replace(options, device=None)
     sources = resolve_sources(args.source, splits=options.splits, categories=options.categories,
                               per_category=options.per_category)
-    summary = BuildSummary()
-    bars: dict[str, tqdm] = {}
     with Store.create(args.out) as store:
-        for event in build_store(store, sources, options, summary, fitter=_fitter(args)):
-            if event.stage in ("skip", "repair"):
-                tqdm.write(f"{'skipped' if event.stage == 'skip' else 'repairing'} {event.message}", file=sys.stderr)
-            if args.quiet or event.stage not in ("sampling", "fitting"):
-                continue
-            bar = bars.get(event.stage)
-            if bar is None:
-                bar = bars[event.stage] = tqdm(total=event.total, desc=event.stage, unit="shape"
-                                               if event.stage == "sampling" else "INR", file=sys.stderr)
-            bar.n = event.done
-            bar.set_postfix_str(event.message, refresh=False)
-            bar.refresh()
-        for bar in bars.values():
-            bar.close()
+        summary = run_with_bars(build_store(store, sources, options, fitter=_fitter(args)), quiet=args.quiet,
+                                notes={"skip": "skipped", "repair": "repairing"},
+                                units={"sampling": "shape", "fitting": "INR"})
     print(f"{summary.added} INRs added, {summary.existing} already present, "
           f"{len(summary.skipped)} skipped, {summary.seconds:.1f} s -> {args.out}")
     for source, reason in summary.skipped:

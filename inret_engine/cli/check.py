@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-
-from tqdm import tqdm
 
 from ..errors import UsageError
-from ..repair import CheckReport, check_store
+from ..repair import check_store
 from ..store import Store
+from .bars import run_with_bars
 
 
 def add_parser(sub) -> None:
@@ -30,21 +28,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1:
         raise UsageError("--steps must be positive")
-    report = CheckReport()
     opener = Store.create if args.repair else Store.open
     with opener(args.store) as store:
-        bar = None
-        for event in check_store(store, repair=args.repair, report=report, steps=args.steps):
-            if args.quiet or event.stage == "done":
-                continue
-            if bar is None or bar.desc != event.stage:
-                if bar is not None:
-                    bar.close()
-                bar = tqdm(total=event.total, desc=event.stage, file=sys.stderr)
-            bar.n = event.done
-            bar.refresh()
-        if bar is not None:
-            bar.close()
+        report = run_with_bars(check_store(store, repair=args.repair, steps=args.steps), quiet=args.quiet)
     print(f"{args.store}: {report.shapes} shapes and {report.inrs} INRs checked, "
           f"{len(report.findings)} problems, {len(report.unresolved)} unresolved")
     for f in report.findings:

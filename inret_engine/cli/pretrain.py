@@ -13,16 +13,14 @@ import sys
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from ..build import resolve_sources
 from ..device import resolve_device
 from ..encoders.contrastive import ContrastiveSettings, train_shared
-from ..encoders.corpus import Corpus
 from ..encoders.model import INRetModel
 from ..encoders.pretrained import corpus_from_sources, store_views
 from ..store import Store
-from .retrieval import train_with_bar
+from .bars import run_with_bars
 
 DEFAULT_CACHE = Path.home() / ".cache" / "inret" / "corpus"
 
@@ -49,17 +47,8 @@ def run(args: argparse.Namespace) -> int:
     sources = []
     for src in args.sources:
         sources += resolve_sources(src, splits=None if src == "demo" else [args.split])
-    corpus = None
-    with tqdm(total=len(sources), desc="mesh lattices", unit="shape", file=sys.stderr) as bar:
-        for item in corpus_from_sources(sources, args.cache):
-            if isinstance(item, Corpus):
-                corpus = item
-            else:
-                bar.n = item[0]
-                bar.refresh()
-                if item[2].startswith("!"):
-                    tqdm.write(f"skipped {item[2][1:]}", file=sys.stderr)
-    assert corpus is not None
+    corpus = run_with_bars(corpus_from_sources(sources, args.cache), notes={"skip": "skipped"},
+                           units={"mesh lattices": "shape"})
     views: dict = {}
     for path in args.store:
         with Store.open(path) as store:
@@ -72,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
           f"({'supervised' if args.labels else 'self-supervised'} contrastive, {settings.steps} steps)",
           file=sys.stderr)
     device = resolve_device(args.device)
-    model = train_with_bar(train_shared(corpus, settings, inr_views=views, init=init, device=device), settings.steps,
-                           lambda e: f"loss {e.loss:.3f}")
+    model = run_with_bars(train_shared(corpus, settings, inr_views=views, init=init, device=device),
+                          units={"training": "step"})
     note = (f"inret pretrain {' '.join(args.sources)} --split {args.split} --steps {args.steps} --seed {args.seed}"
             + "".join(f" --store {s}" for s in args.store) + (" --labels" if args.labels else "")
             + (f" --init {args.init.name} --lr {args.lr}" if args.init else "")

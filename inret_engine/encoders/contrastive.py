@@ -20,12 +20,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 
 from ..device import resolve_device
+from ..progress import Job
 from .corpus import Corpus
 from .model import INRetModel, ModelSpec
 from .probe import PROBE_RESOLUTION, PROXIMITY_SCALES, proximity
@@ -76,8 +77,8 @@ def nt_xent(z: torch.Tensor, groups: torch.Tensor, temperature: float) -> torch.
 
 def train_shared(corpus: Corpus, settings: ContrastiveSettings = ContrastiveSettings(), *,
                  inr_views: dict[int, torch.Tensor] | None = None, init: INRetModel | None = None,
-                 device: torch.device | str | None = None, report_every: int = 25) -> Iterator[TrainProgress]:
-    """Train (or, from ``init``, fine-tune) a shared model on ``corpus``.
+                 device: torch.device | str | None = None, report_every: int = 25) -> Job[INRetModel]:
+    """Train (or, from ``init``, fine-tune) a shared model on ``corpus``: a job that returns the model.
 
     Args:
         corpus: distance lattices and labels of the training shapes.
@@ -121,10 +122,10 @@ def train_shared(corpus: Corpus, settings: ContrastiveSettings = ContrastiveSett
             rec = {"step": step, "loss": loss.item(), "seconds": round(time.perf_counter() - start, 1),
                    "objective": "supcon" if settings.labels else "nt-xent"}
             model.history.append(rec)
-            yield TrainProgress(step, settings.steps, rec["loss"], rec["loss"], 0.0)
+            yield TrainProgress.at(step, settings.steps, rec["loss"], rec["loss"])
     model.eval()
     model.center.copy_(mean_view_embedding(model, corpus, device))
-    yield TrainProgress(settings.steps, settings.steps, loss.item(), loss.item(), 0.0, model=model.cpu())
+    return model.cpu()
 
 
 def _schedule(step: int, steps: int) -> float:

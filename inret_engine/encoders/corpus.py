@@ -23,7 +23,8 @@ import torch
 from ..data.geometry import ShapeGeometry
 from ..data.loading import normalize
 from ..data.sampling import inside_mask, unsigned_distance
-from ..errors import UsageError
+from ..errors import ShapeLoadError, UsageError
+from ..progress import Progress
 from ..store.atomic import atomic_path
 from .inputs import lattice_centres
 from .probe import PROBE_RESOLUTION, occupancy_distance
@@ -75,8 +76,8 @@ def mesh_lattice(geom: ShapeGeometry, resolution: int = PROBE_RESOLUTION) -> tup
 
 
 def build_corpus(sources: Sequence, cache: Path, *, align: bool = True,
-                 resolution: int = PROBE_RESOLUTION) -> Iterator[tuple[int, int, str]]:
-    """Compute (or find cached) lattices of ``sources``; yields ``(done, total, name)``.
+                 resolution: int = PROBE_RESOLUTION) -> Iterator[Progress]:
+    """Compute (or find cached) lattices of ``sources``; yields ``mesh lattices`` progress.
 
     Args:
         sources: :class:`~inret_engine.build.SourceShape` items (``load()``, ``source``,
@@ -85,7 +86,7 @@ def build_corpus(sources: Sequence, cache: Path, *, align: bool = True,
         align: PCA-align shapes first (as ``build-store --align``).
         resolution: lattice cells per axis.
 
-    Sources that fail to load are skipped (their name is yielded with a ``!`` prefix).
+    Sources that fail to load are skipped: a ``skip`` record names each, and why.
     """
     cache.mkdir(parents=True, exist_ok=True)
     for i, src in enumerate(sources, 1):
@@ -93,13 +94,13 @@ def build_corpus(sources: Sequence, cache: Path, *, align: bool = True,
         if not path.is_file():
             try:
                 udf, inside = mesh_lattice(normalize(src.load(), align=align), resolution)
-            except ValueError as exc:
-                yield i, len(sources), f"!{src.name}: {exc}"
+            except (ShapeLoadError, ValueError) as exc:  # a mesh that cannot be used is skipped
+                yield Progress("skip", i, len(sources), f"{src.name}: {exc}")
                 continue
             with atomic_path(path) as tmp, open(tmp, "wb") as f:
                 np.savez(f, udf=udf.astype(np.float16), inside=inside, category=src.category,
                          name=src.name, split=src.split)
-        yield i, len(sources), src.name
+        yield Progress("mesh lattices", i, len(sources), src.name)
 
 
 def entry_path(cache: Path, src, align: bool, resolution: int) -> Path:

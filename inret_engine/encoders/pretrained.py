@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from ..errors import UsageError
+from ..progress import Job
 from ..store import Store
 from .corpus import Corpus, build_corpus, load_corpus
 from .dataset import load_inputs
@@ -34,12 +35,12 @@ def pretrained_path() -> Path | None:
 
 
 def corpus_from_sources(sources: Sequence, cache: Path, *, align: bool = True
-                        ) -> Iterator[tuple[int, int, str] | Corpus]:
-    """Mesh lattices of ``sources`` (cached in ``cache``); yields progress, then the :class:`Corpus`."""
+                        ) -> Job[Corpus]:
+    """Mesh lattices of ``sources`` (cached in ``cache``): a job that returns their :class:`Corpus`."""
     yield from build_corpus(sources, cache, align=align)
     wanted = {(s.category, s.name) for s in sources}
     full = load_corpus(cache)
-    yield full.subset([i for i, key in enumerate(zip(full.categories, full.names)) if key in wanted])
+    return full.subset([i for i, key in enumerate(zip(full.categories, full.names)) if key in wanted])
 
 
 @torch.no_grad()

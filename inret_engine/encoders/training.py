@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Iterator
 
 import torch
 
 from .. import functions as fns
 from ..device import resolve_device
+from ..progress import Job, Progress
 from .augment import IDENTITY, random_symmetry
 from .dataset import TrainingSet
 from .inputs import GRID_RESOLUTION
@@ -43,14 +43,19 @@ class TrainSettings:
     augment: bool = False
 
 
-@dataclasses.dataclass
-class TrainProgress:
-    step: int
-    total: int
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainProgress(Progress):
+    """``done`` of ``total`` training steps, with the step's losses (total, decoder, L2 tie)."""
+
     loss: float
     decoder_loss: float
-    l2_loss: float
-    model: INRetModel | None = None
+    l2_loss: float = 0.0
+
+    @classmethod
+    def at(cls, step: int, total: int, loss: float, decoder_loss: float, l2_loss: float = 0.0) -> "TrainProgress":
+        """The record of ``step``, its message stating the losses."""
+        return cls("training", step, total, f"loss {loss:.4f} decoder {decoder_loss:.4f} L2 {l2_loss:.4f}",
+                   loss=loss, decoder_loss=decoder_loss, l2_loss=l2_loss)
 
 
 def make_model(data: TrainingSet, arch: str, settings: TrainSettings) -> INRetModel:
@@ -64,8 +69,8 @@ def make_model(data: TrainingSet, arch: str, settings: TrainSettings) -> INRetMo
 
 
 def train(data: TrainingSet, arch: str, settings: TrainSettings = TrainSettings(), *,
-          device: torch.device | str | None = None, report_every: int = 10) -> Iterator[TrainProgress]:
-    """Train encoders (and decoders) on ``data``; yields progress, the last record holds the model."""
+          device: torch.device | str | None = None, report_every: int = 10) -> Job[INRetModel]:
+    """Train encoders (and decoders) on ``data``: a job that yields progress and returns the model (on the CPU)."""
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
     device = resolve_device(device)
@@ -87,10 +92,10 @@ def train(data: TrainingSet, arch: str, settings: TrainSettings = TrainSettings(
             rec = {"step": step, "loss": loss.item(), "decoder": dec.item(), "l2": l2.item(),
                    "seconds": time.perf_counter() - start}
             model.history.append(rec)
-            yield TrainProgress(step, settings.steps, rec["loss"], rec["decoder"], rec["l2"])
+            yield TrainProgress.at(step, settings.steps, rec["loss"], rec["decoder"], rec["l2"])
     model.eval()
     model.center.copy_(mean_embedding(model, data, device))
-    yield TrainProgress(settings.steps, settings.steps, loss.item(), dec.item(), l2.item(), model=model.cpu())
+    return model.cpu()
 
 
 def _losses(model: INRetModel, data: TrainingSet, shapes: torch.Tensor, settings: TrainSettings,
@@ -129,13 +134,3 @@ def mean_embedding(model: INRetModel, data: TrainingSet, device, batch: int = 32
             total += model.encoder(fn)(data.neurons[fn][i:i + batch].to(device), g).sum(0)
             count += min(batch, len(data) - i)
     return total / count
-
-
-def train_to_end(*args, **kwargs) -> INRetModel:
-    last = None
-    for last in train(*args, **kwargs):  # noqa: B007 - run to the end, keep the last record
-        pass
-    assert last is not None and last.model is not None
-    return last.model
-
-

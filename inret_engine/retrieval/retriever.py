@@ -24,6 +24,7 @@ from ..encoders.model import INRetModel, ModelSpec
 from ..encoders.pretrained import pretrained_path
 from ..errors import UsageError
 from ..functions import ImplicitFunction
+from ..progress import Job, Progress
 from ..store import InrRecord, ShapeINR, Store
 from ..store.atomic import atomic_path
 from .index import EmbeddingIndex
@@ -42,13 +43,6 @@ class QueryResult:
     hits: list[Hit]
     embed_ms: float
     search_ms: float
-
-
-@dataclasses.dataclass
-class EmbedProgress:
-    done: int
-    total: int
-    stage: str = "embedding"
 
 
 Embedder = Callable[[Store, INRetModel, list[list[InrRecord]]], Iterator[np.ndarray]]
@@ -129,8 +123,9 @@ class Retriever:
             self._rows = {r.id: r for r in self.store.records() if embeddable(self.model, r)}
         return self._rows
 
-    def update(self, embedder: Embedder | None = None) -> Iterator[EmbedProgress]:
-        """Embed every INR not in the cache yet, add it to the index and save both.
+    def update(self, embedder: Embedder | None = None) -> Job[EmbeddingIndex]:
+        """Embed every INR not in the cache yet, add it to the index and save both: a job
+        that yields ``embedding`` progress and returns the index.
 
         ``embedder`` embeds the chunks (default :func:`local_embedder`; the ``scale`` extra's
         sends them to Ray workers); this process alone adds and saves, in chunk order.
@@ -140,17 +135,18 @@ class Retriever:
         index = self.load_index()
         have = set(index.ids.tolist()) if index is not None else set()
         todo = [r for r in self.records() if r.id not in have]
-        yield EmbedProgress(0, len(todo))
+        yield Progress("embedding", 0, len(todo))
         if index is None:
             index = EmbeddingIndex(self.model.spec.embed_dim)
         chunks, done = [todo[start:start + 64] for start in range(0, len(todo), 64)], 0
         for chunk, vectors in zip(chunks, (embedder or local_embedder)(self.store, self.model, chunks)):
             index.add(np.array([r.id for r in chunk], dtype=np.int64), vectors)
             done += len(chunk)
-            yield EmbedProgress(done, len(todo))
+            yield Progress("embedding", done, len(todo))
         if todo or not (self.cache / "index.json").is_file():
             index.save(self.cache)
         self.index = index
+        return index
 
     def load_index(self) -> EmbeddingIndex | None:
         if self.index is None and (self.cache / "index.json").is_file():

@@ -33,7 +33,11 @@ class _Loaded:
 
 def embed_task(model: INRetModel, records: list[InrRecord], inrs: list[ShapeINR], threads: int) -> np.ndarray:
     """What a worker runs: :func:`~inret_engine.encoders.embed.embed_records` of one chunk
-    (CUDA when the worker has a GPU)."""
+    (CUDA when the worker has a GPU).
+
+    ``threads`` sets torch's intra-op threads for the whole worker process, on purpose: a
+    Ray worker process runs one task at a time, and this task is all it does.
+    """
     import torch
 
     torch.set_num_threads(max(1, int(threads)))

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..build import BuildOptions, FitJob, FittedBatch, Fitter, fit_batch
 from ..fit import FitProgress
+from ..progress import run_to_end
 from ..store import Store
 from .cluster import connect, gpus_per_task
 
@@ -26,16 +27,15 @@ __all__ = ["fit_task", "ray_fitter"]
 
 
 def fit_task(config, function, gts, keys, options: BuildOptions, threads: int) -> FittedBatch:
-    """What a worker runs: one batch fitted to the end (CUDA when the worker has a GPU)."""
+    """What a worker runs: one batch fitted to the end (CUDA when the worker has a GPU).
+
+    ``threads`` sets torch's intra-op threads for the whole worker process, on purpose: a
+    Ray worker process runs one task at a time, and this task is all it does.
+    """
     import torch
 
     torch.set_num_threads(max(1, int(threads)))
-    fitted = None
-    for event in fit_batch(config, function, gts, keys, options):
-        if isinstance(event, FittedBatch):
-            fitted = event
-    assert fitted is not None
-    return fitted
+    return run_to_end(fit_batch(config, function, gts, keys, options))
 
 
 def ray_fitter(address: str | None = None, *, workers: int | None = None, threads: int = 1,

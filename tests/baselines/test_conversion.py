@@ -6,6 +6,7 @@ import torch
 
 from inret_engine.baselines import conversion
 from inret_engine.baselines.conversion import Conversion, cache_folder, convert_records
+from inret_engine.progress import run_to_end
 
 CPU = torch.device("cpu")
 
@@ -27,13 +28,13 @@ def counted(monkeypatch):
 @pytest.mark.parametrize("conv", [Conversion("points", 128, 33), Conversion("views", 16, 33)])
 def test_second_call_hits_the_cache(store, counted, conv):
     records = store.records(function="sdf")[:3]
-    first = convert_records(store, records, conv, device=CPU)
+    first = run_to_end(convert_records(store, records, conv, device=CPU))
     assert len(counted) == 3 and len(first.ms) == 3 and min(first.ms) > 0
     assert sorted(p.stem for p in cache_folder(store, conv).glob("*.npy")) == sorted(r.sha256 for r in records)
     done = []
-    again = convert_records(store, [*records, records[0]], conv, device=CPU, progress=lambda d, t: done.append((d, t)))
+    again = run_to_end(convert_records(store, [*records, records[0]], conv, device=CPU), done.append)
     assert len(counted) == 3 and again.ms == []
-    assert done[-1] == (3, 3)
+    assert [(p.stage, p.done, p.total) for p in done] == [("convert", 1, 3), ("convert", 2, 3), ("convert", 3, 3)]
     for r in records:
         assert again.arrays[r.id].shape == conv.shape
         np.testing.assert_array_equal(again.arrays[r.id], first.arrays[r.id])
@@ -42,20 +43,20 @@ def test_second_call_hits_the_cache(store, counted, conv):
 def test_arrays_and_cache_layout(store):
     rec = store.records(function="sdf")[0]
     conv = Conversion("points", 128, 33)
-    pts = convert_records(store, [rec], conv, device=CPU).arrays[rec.id]
+    pts = run_to_end(convert_records(store, [rec], conv, device=CPU)).arrays[rec.id]
     assert pts.dtype == np.float32 and np.abs(pts).max() <= 1.0
     path = store.root / "cache" / "baselines" / "points-128-r33" / f"{rec.sha256}.npy"
     np.testing.assert_array_equal(np.load(path), pts)
-    views = convert_records(store, [rec], Conversion("views", 16, 33), device=CPU).arrays[rec.id]
+    views = run_to_end(convert_records(store, [rec], Conversion("views", 16, 33), device=CPU)).arrays[rec.id]
     assert views.shape == (12, 16, 16, 3) and views.dtype == np.uint8
 
 
 def test_a_damaged_cache_entry_is_converted_again(store, counted):
     rec = store.records(function="udf")[0]
     conv = Conversion("points", 64, 33)
-    convert_records(store, [rec], conv, device=CPU)
+    run_to_end(convert_records(store, [rec], conv, device=CPU))
     (cache_folder(store, conv) / f"{rec.sha256}.npy").write_bytes(b"not an array")
-    assert convert_records(store, [rec], conv, device=CPU).arrays[rec.id].shape == (64, 3)
+    assert run_to_end(convert_records(store, [rec], conv, device=CPU)).arrays[rec.id].shape == (64, 3)
     assert len(counted) == 2
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from inret_engine.baselines import BASELINES, run_baseline
+from inret_engine.progress import run_to_end
 
 from .conftest import TINY
 
@@ -15,8 +16,7 @@ from .conftest import TINY
 def test_run_separates_mugs_from_airplanes(store, name):
     records = [r for r in store.records() if r.category in ("mug", "airplane")]  # 3 shapes x SDF/UDF/Occ each
     stages = set()
-    run = run_baseline(name, store, records, records, preset=TINY, seed=0,
-                       progress=lambda stage, done, total: stages.add(stage))
+    run = run_to_end(run_baseline(name, store, records, records, preset=TINY, seed=0), lambda p: stages.add(p.stage))
     assert run.name == name and run.architecture
     assert stages == {"convert", "train", "embed"}
     assert set(run.embeddings) == {r.id for r in records}
@@ -37,9 +37,9 @@ def test_rerun_converts_nothing_reports_conversion_time_and_repeats_itself(store
     torch.manual_seed(7)
     expected = torch.rand(3)
     torch.manual_seed(7)
-    first = run_baseline("pointcloud", store, records, records[:2], preset=short, seed=3)
+    first = run_to_end(run_baseline("pointcloud", store, records, records[:2], preset=short, seed=3))
     assert torch.equal(torch.rand(3), expected)  # the caller's random state is left alone
-    again = run_baseline("pointcloud", store, records, records[:2], preset=short, seed=3)
+    again = run_to_end(run_baseline("pointcloud", store, records, records[:2], preset=short, seed=3))
     assert again.convert_ms > 0 and set(again.embeddings) == {r.id for r in records[:2]}
     for r in records[:2]:  # same seed, same embeddings
         np.testing.assert_allclose(again.embeddings[r.id], first.embeddings[r.id], atol=1e-6)
@@ -47,10 +47,10 @@ def test_rerun_converts_nothing_reports_conversion_time_and_repeats_itself(store
 
 def test_unknown_baseline_is_refused(store):
     with pytest.raises(ValueError, match="unknown baseline"):
-        run_baseline("voxels", store, store.records()[:2], store.records()[:2], preset=TINY)
+        run_to_end(run_baseline("voxels", store, store.records()[:2], store.records()[:2], preset=TINY))
 
 
 def test_one_category_is_refused(store):
     mugs = [r for r in store.records() if r.category == "mug"]
     with pytest.raises(ValueError, match="at least 2 categories"):
-        run_baseline("multiview", store, mugs, mugs, preset=TINY)
+        run_to_end(run_baseline("multiview", store, mugs, mugs, preset=TINY))

@@ -16,6 +16,7 @@ from inret_engine.encoders.pretrained import corpus_from_store, pretrained_path
 from inret_engine.encoders.probe import PROXIMITY_SCALES, occupancy_distance, probe_function, proximity, to_distance
 from inret_engine.encoders.views import random_views
 from inret_engine.functions import UDF_CLAMP
+from inret_engine.progress import run_to_end
 from inret_engine.retrieval.evaluation import evaluate
 from inret_engine.retrieval.retriever import Retriever
 from inret_engine.store import Store
@@ -127,9 +128,10 @@ def shared_model(tiny_demo_store, tmp_path_factory):
     with Store.open(tiny_demo_store) as store:
         corpus, views = corpus_from_store(store, split=None)
     settings = ContrastiveSettings(steps=30, batch_shapes=8, base_channels=4, embed_dim=128)
-    events = list(train_shared(corpus, settings, inr_views=views, report_every=10))
+    events = []
+    model = run_to_end(train_shared(corpus, settings, inr_views=views, report_every=10), events.append)
     path = tmp_path_factory.mktemp("shared") / "shared.enc"
-    events[-1].model.save(path, half=True, note="test")
+    model.save(path, half=True, note="test")
     return path, corpus, views, events
 
 
@@ -137,7 +139,7 @@ def test_store_corpus_holds_every_shape_and_its_inrs(shared_model):
     _, corpus, views, events = shared_model
     assert len(corpus) == 12 and set(corpus.categories) == {"chair", "mug", "airplane", "table"}
     assert all(len(v) == 3 for v in views.values()) and len(views) == 12  # SDF, UDF and Occ of each
-    assert events[-1].model is not None and events[-1].loss < events[0].loss + 1.0
+    assert [e.done for e in events] == [10, 20, 30] and events[-1].loss < events[0].loss + 1.0
 
 
 def test_one_shared_model_embeds_and_indexes_the_whole_store(shared_model, tiny_demo_store, tmp_path, monkeypatch):

@@ -6,8 +6,9 @@ import pytest
 from inret_engine.encoders.dataset import TrainingSet
 from inret_engine.encoders.embed import embed_records
 from inret_engine.encoders.model import INRetModel
-from inret_engine.encoders.training import TrainSettings, train, train_to_end
+from inret_engine.encoders.training import TrainSettings, train
 from inret_engine.functions import ImplicitFunction
+from inret_engine.progress import run_to_end
 from inret_engine.store import Store
 
 FUNCTIONS = tuple(ImplicitFunction)
@@ -44,12 +45,12 @@ def test_unified_training_puts_a_shapes_inrs_together(demo_store, tmp_path):
     settings = TrainSettings(steps=150, batch_shapes=8, points=512, lr=1e-3)
     with Store.open(demo_store) as store:
         data = TrainingSet.from_store(store, "hash", FUNCTIONS, split=None)
-        records = list(train(data, "hash", settings, report_every=50))
-        model = records[-1].model
+        records = []
+        model = run_to_end(train(data, "hash", settings, report_every=50), records.append)
         assert records[-1].l2_loss < records[0].l2_loss
         unified = _own_shape_nearest(store, model)
-        plain = train_to_end(data, "hash", TrainSettings(steps=150, batch_shapes=8, points=512, lr=1e-3,
-                                                          unified=False, l2_weight=0.0))
+        plain = run_to_end(train(data, "hash", TrainSettings(steps=150, batch_shapes=8, points=512, lr=1e-3,
+                                                             unified=False, l2_weight=0.0)))
         separate = _own_shape_nearest(store, plain)
         model.save(tmp_path / "m.enc")
         again = INRetModel.load(tmp_path / "m.enc")

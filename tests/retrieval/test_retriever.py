@@ -8,8 +8,9 @@ import pytest
 
 from inret_engine.cli.main import main
 from inret_engine.encoders.dataset import TrainingSet
-from inret_engine.encoders.training import TrainSettings, train_to_end
+from inret_engine.encoders.training import TrainSettings, train
 from inret_engine.functions import ImplicitFunction
+from inret_engine.progress import run_to_end
 from inret_engine.retrieval.evaluation import evaluate
 from inret_engine.retrieval.retriever import Retriever
 from inret_engine.store import Store
@@ -19,7 +20,7 @@ from inret_engine.store import Store
 def model_path(tiny_demo_store, tmp_path_factory):
     with Store.open(tiny_demo_store) as store:
         data = TrainingSet.from_store(store, "hash", list(ImplicitFunction), split="train")
-    model = train_to_end(data, "hash", TrainSettings(steps=20, batch_shapes=4, points=256))
+    model = run_to_end(train(data, "hash", TrainSettings(steps=20, batch_shapes=4, points=256)))
     path = tmp_path_factory.mktemp("model") / "hash.enc"
     model.save(path)
     return path
@@ -45,8 +46,10 @@ def retriever(own_store, model_path):
 
 def test_update_embeds_everything_once_and_caches(retriever):
     assert len(retriever.ready_index()) == len(retriever.store.records())
-    events = list(retriever.update())
-    assert events[-1].total == 0  # nothing left to embed
+    events = []
+    index = run_to_end(retriever.update(), events.append)
+    assert [(e.stage, e.done, e.total) for e in events] == [("embedding", 0, 0)]  # nothing left to embed
+    assert np.array_equal(np.sort(index.ids), np.sort(retriever.ready_index().ids))
     again = Retriever(retriever.store, retriever.model)
     assert np.array_equal(np.sort(again.ready_index().ids), np.sort(retriever.ready_index().ids))
 
