@@ -10,8 +10,9 @@ cached on disk per encoder and projection, so a reopened store or a projection s
 before shows at once). Each encoder has its own embedding space, hence its own map; the
 chooser shows only when a store has several. A query's highlight and the selected point
 are remembered, so they survive a map that arrives later or a switch of encoder or
-projection. A saved view (projection, colouring, zoom, isolated points, hidden
-architectures, the query of a store INR) is kept in the store's cache folder,
+projection. A 3D projection (the bar's "3D" toggle) is shown in the same view, turned with the
+mouse. A saved view (projection, colouring, zoom, isolated points, hidden
+architectures, the query of a store INR, a 3D map's angle) is kept in the store's cache folder,
 ``map-views.json``; restoring one asks for its query again (``query_wanted``).
 """
 
@@ -23,12 +24,13 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .jobs import JobProgress
+from inret_engine.progress import Progress, relay
+
 from .messages import NO_ENCODER
 from .models.map_points import COLOUR_FIELDS
 from .views.embedding_map import ARCH_NAMES, EmbeddingMapView
 from .views.map_tools import ProjectionBar, ViewsButton
-from .workers import JobRunner
+from .workers import JobRunner, error_text
 
 NO_STORE = "Open a store to see its map"
 WAITING = "Waiting for the embeddings…"
@@ -38,15 +40,11 @@ NO_EMBEDDINGS = "No map: the embeddings could not be brought up to date (Reload 
 
 def map_job(retriever, projection=None):
     """:func:`compute_map` with progress records the status bar reads well (a projection has no count)."""
-    from inret_engine.retrieval.map_layout import METHODS, MapProgress, compute_map
+    from inret_engine.retrieval.map_layout import METHODS, compute_map
 
     arch = ARCH_NAMES.get(retriever.model.spec.arch, retriever.model.spec.arch)
-    for item in compute_map(retriever, projection):
-        if isinstance(item, MapProgress):
-            total = 0 if item.stage in METHODS.values() else item.total
-            yield JobProgress(f"Map of the {arch} embeddings: {item.stage}", item.done, total)
-        else:
-            return item
+    return (yield from relay(compute_map(retriever, projection), lambda p: Progress(
+        f"Map of the {arch} embeddings: {p.stage}", p.done, 0 if p.stage in METHODS.values() else p.total)))
 
 
 class MapPanel(QWidget):
@@ -153,8 +151,8 @@ class MapPanel(QWidget):
 
     # --- saved views -----------------------------------------------------------------------
     def current_view(self, name: str):
-        """The view on screen as a :class:`~inret_engine.retrieval.map_layout.SavedView` named ``name``."""
-        from inret_engine.retrieval.map_layout import SavedView
+        """The view on screen as a :class:`~inret_engine.retrieval.map_views.SavedView` named ``name``."""
+        from inret_engine.retrieval.map_views import SavedView
 
         isolated, query = self.view.isolated_ids(), self._highlight[0]
         return SavedView(name, self.projection_bar.projection(), self.view.colour_by(),
@@ -162,7 +160,8 @@ class MapPanel(QWidget):
                          isolated=None if isolated is None else tuple(isolated),
                          hidden_archs=tuple(self.view.hidden_archs()),
                          encoder=self.chooser.currentText() if self.chooser.count() > 1 else "",
-                         query=int(query) if query is not None and int(query) in self.records else None)
+                         query=int(query) if query is not None and int(query) in self.records else None,
+                         orbit=self.view.canvas.angles() if self.view.canvas.is_3d else None)
 
     def save_view(self, name: str) -> None:
         """Save the view on screen under ``name`` (replacing one of that name) in the store's cache folder."""
@@ -199,19 +198,21 @@ class MapPanel(QWidget):
         for arch in self.view.arch_boxes:
             self.view.set_arch_visible(arch, arch not in view.hidden_archs)
         self.view.isolate_ids(None if view.isolated is None else list(view.isolated))
+        if view.orbit is not None:
+            self.view.canvas.orbit_to(*view.orbit)
         if view.box is not None:
             self.view.canvas.set_view_box(view.box)
         self.message.emit(f"Map view “{view.name}”: {view.projection.label()}")
 
     def _load_views(self) -> None:
-        from inret_engine.retrieval.map_layout import load_views
+        from inret_engine.retrieval.map_views import load_views
 
         self.saved_views = load_views(self.store.cache_dir) if self.store is not None else []
         self.views_button.set_views(self.saved_views)
         self.views_button.setEnabled(self.store is not None)
 
     def _write_views(self, done: str) -> None:
-        from inret_engine.retrieval.map_layout import save_views
+        from inret_engine.retrieval.map_views import save_views
 
         try:
             save_views(self.store.cache_dir, self.saved_views)
@@ -262,7 +263,7 @@ class MapPanel(QWidget):
         self._computing = serial
         self.runner.start(lambda: map_job(retriever, projection), label=f"Map ({METHODS[projection.method]})",
                           on_done=lambda result: self._computed(serial, maps, key, result, started),
-                          on_error=lambda text: self._failed(serial, text))
+                          on_error=lambda exc: self._failed(serial, exc))
 
     def _computed(self, serial: int, maps: dict, key: tuple, result, started: float) -> None:
         maps[key] = result  # kept even when another map was chosen meanwhile (same encoders: same dict)
@@ -274,7 +275,8 @@ class MapPanel(QWidget):
             self.message.emit(f"Map of {len(result):,} INRs computed in {time.perf_counter() - started:.1f} s "
                               f"({result.projection.label()})")
 
-    def _failed(self, serial: int, text: str) -> None:
+    def _failed(self, serial: int, exc: BaseException) -> None:
+        text = error_text(exc)  # a bug is logged even when the map it was for is no longer wanted
         if serial == self._serial:
             self._computing = None
             self._clear(f"No map: {text.split(chr(10))[0]}")
@@ -296,7 +298,7 @@ class MapPanel(QWidget):
         self.view.highlight(*self._highlight)
         self._apply_pending_view()
         if result.explained is not None:
-            a, b = result.projection.components
-            self.message.emit(f"PCA of {len(result):,} INRs: PC{a} explains {result.explained[0]:.0%} and PC{b} "
-                              f"{result.explained[1]:.0%} of the variance")
+            parts = [f"PC{c} {share:.0%}" for c, share in zip(result.projection.components, result.explained)]
+            parts[0] = parts[0].replace(" ", " explains ", 1)
+            self.message.emit(f"PCA of {len(result):,} INRs: {', '.join(parts)} of the variance")
         self.loaded.emit(result)

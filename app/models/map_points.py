@@ -52,12 +52,14 @@ class MapPoints:
 
     Args:
         ids: ``(N,)`` INR ids.
-        xy: ``(N, 2)`` map coordinates.
+        xy: ``(N, 2)`` map coordinates, or ``(N, 3)`` for a 3D map (then ``xy`` starts as the first two
+            columns and a 3D view replaces it with what it shows from its angle, :meth:`set_xy`).
         records: ``id -> record`` (anything with ``category``, ``function``, ``arch``);
             ids without a record are left out.
 
     Attributes:
-        ids, xy: the kept points, ``(N,)`` int64 and ``(N, 2)`` float64.
+        ids, xy: the kept points, ``(N,)`` int64 and ``(N, 2)`` float64 (on screen: map units).
+        xyz: a 3D map's ``(N, 3)`` float64 coordinates of the kept points; None for a 2D map.
         records: records aligned with ``ids``.
         categories, archs: sorted distinct labels; ``category_code``, ``arch_code`` index them.
         colour: ``(N,)`` index into :data:`COLOURS` (see :meth:`set_colour_by`; by category at first).
@@ -70,12 +72,15 @@ class MapPoints:
 
     def __init__(self, ids, xy, records: dict):
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        xy = np.asarray(xy, dtype=np.float64)
+        xy = xy.reshape(-1, 3 if xy.ndim == 2 and xy.shape[1] == 3 else 2)
         if len(ids) != len(xy):
             raise ValueError(f"{len(ids)} ids for {len(xy)} coordinates")
         keep = np.array([int(i) in records for i in ids], dtype=bool) if len(ids) else np.zeros(0, bool)
         keep &= np.isfinite(xy).all(1)
-        self.ids, self.xy = ids[keep], xy[keep]
+        self.ids = ids[keep]
+        self.xyz = xy[keep] if xy.shape[1] == 3 else None
+        self.xy = xy[keep][:, :2].copy()
         self.records = [records[int(i)] for i in self.ids]
         self.row_of = {int(i): row for row, i in enumerate(self.ids)}
         self.categories = sorted({r.category for r in self.records})
@@ -88,7 +93,8 @@ class MapPoints:
         self.visible = np.ones(len(self.ids), dtype=bool)
         self._hidden_archs: set[str] = set()
         self._isolated: np.ndarray | None = None
-        self._haystack = [f"{r.name}\n{r.category}\n{getattr(r, 'shape_id', '')}".lower() for r in self.records]
+        self._haystack = [f"{getattr(r, 'name', '')}\n{r.category}\n{getattr(r, 'shape_id', '')}".lower()
+                          for r in self.records]
         self.set_colour_by("category")
         self._rebuild()
 
@@ -166,6 +172,14 @@ class MapPoints:
         self.visible = ~np.isin(self.arch_code, hidden)
         if self._isolated is not None:
             self.visible &= self._isolated
+        self._rebuild()
+
+    def set_xy(self, xy: np.ndarray) -> None:
+        """New ``(N, 2)`` screen-plane coordinates (a 3D map seen from another angle); look-ups follow."""
+        xy = np.asarray(xy, dtype=np.float64)
+        if xy.shape != self.xy.shape:
+            raise ValueError(f"{xy.shape} coordinates for {self.xy.shape} points")
+        self.xy = xy
         self._rebuild()
 
     def visible_rows(self) -> np.ndarray:

@@ -7,10 +7,12 @@ as its entries, and it can be hidden), with a bar above it: what the colours sho
 values under the map), a menu of the architectures to show, the legend toggle, the point
 count and "Fit view". A box or lasso selection brings a second bar: "Isolate N points"
 narrows the map (and the gallery) to them, "Show all" brings every point back, as in the
-Embedding Projector. The gallery's search is shown on the map: matches ringed, the rest
-dimmed. Hovering a point shows a card with its name, labels and thumbnail; the map itself
-is computed by :func:`inret_engine.retrieval.map_layout.compute_map` in a worker and handed
-over with :meth:`EmbeddingMapView.set_points`.
+Embedding Projector. A 3D layout is shown in the same canvas, turned with the mouse or
+Shift+arrow keys (:class:`~app.views.map_orbit.OrbitCanvas`). The gallery's search is
+shown on the map: matches ringed, the rest dimmed. Hovering a point shows a card with its
+name, labels and thumbnail; the map itself is computed by
+:func:`inret_engine.retrieval.map_layout.compute_map` in a worker and handed over with
+:meth:`EmbeddingMapView.set_points`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from PySide6.QtWidgets import (
 
 from ..models.map_points import COLOUR_FIELDS, CONTINUOUS, MapPoints
 from .gallery import ARCH_NAMES as GALLERY_ARCH_NAMES
-from .map_canvas import MapCanvas
 from .map_card import HoverCard
 from .map_legend import RampBar, fill_legend
+from .map_orbit import OrbitCanvas
 
 ARCH_NAMES = {**GALLERY_ARCH_NAMES, "any": "shared"}
 """Display names of the architectures a map can show (``any``: the shared model)."""
@@ -63,7 +65,7 @@ class EmbeddingMapView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.canvas = MapCanvas(self)
+        self.canvas = OrbitCanvas(self)
         self.card = HoverCard(self.canvas)
         self.legend = QListWidget(objectName="mapLegend")
         self.legend.setSelectionMode(QListWidget.NoSelection)
@@ -158,7 +160,8 @@ class EmbeddingMapView(QWidget):
 
     # --- content ---------------------------------------------------------------------------
     def set_points(self, ids, xy, records: dict) -> None:
-        """Show ``ids`` ``(N,)`` at ``xy`` ``(N, 2)``; ``records`` maps id -> InrRecord (others are left out).
+        """Show ``ids`` ``(N,)`` at ``xy`` ``(N, 2)``, or ``(N, 3)`` for a 3D map; ``records`` maps id -> InrRecord
+        (others are left out).
 
         The colouring, the search highlight and an isolation carry over (a new projection
         of the same store keeps them); a box selection does not.

@@ -215,6 +215,8 @@ class MapCanvas(QWidget):
         on = ((xy[:, 0] > -margin) & (xy[:, 0] < self.width() + margin)
               & (xy[:, 1] > -margin) & (xy[:, 1] < self.height() + margin))
         rows, xy = rows[on], xy[on]
+        order, fade = self.depth_cue(rows)
+        rows, xy = rows[order], xy[order]
         n = len(rows)
         if n == 0:
             return
@@ -229,7 +231,17 @@ class MapCanvas(QWidget):
         f[:, 8] = 0.0
         strong = self.emphasised()
         f[:, 9] = 1.0 if strong is None else np.where(np.isin(rows, strong), 1.0, DIM_OPACITY)
+        if fade is not None:
+            f[:, 9] *= fade[order]
         p.drawPixmapFragments(shiboken6.wrapInstance(f.ctypes.data, QPainter.PixmapFragment), n, atlas)
+
+    def depth_cue(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Paint order of ``rows`` (indices into it, back to front) and an opacity factor per row (or None).
+
+        A flat map paints in row order at full strength; a 3D view paints far points first
+        and fainter (:class:`~app.views.map_orbit.OrbitCanvas`).
+        """
+        return np.arange(len(rows)), None
 
     def _paint_search(self, p: QPainter) -> None:
         rows = self.search_rows

@@ -2,7 +2,8 @@
 
 :class:`ProjectionBar` picks how the embeddings are laid out (t-SNE with its perplexity,
 PCA with the components shown as x and y, UMAP with its neighbours where ``umap-learn``
-is installed) and says so with ``changed(Projection)``; the layout itself is computed by
+is installed), flat or in 3D (the "3D" toggle: shown in a view the user turns), and says
+so with ``changed(Projection)``; the layout itself is computed by
 :func:`inret_engine.retrieval.map_layout.compute_map`. :class:`ViewsButton` is the "Views" menu:
 save the current view under a name, restore or delete a saved one.
 """
@@ -22,10 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inret_engine.retrieval.map_layout import METHODS, Projection, SavedView, available_methods
+from inret_engine.retrieval.map_layout import METHODS, Projection, available_methods
+from inret_engine.retrieval.map_views import SavedView
 
 PCA_PAIRS = ((1, 2), (1, 3), (2, 3), (3, 4))
 """The component pairs PCA offers as x and y."""
+PCA_TRIPLES = ((1, 2, 3), (2, 3, 4), (1, 3, 4))
+"""The component triples a 3D PCA offers as x, y and z."""
 MAX_PERPLEXITY = 100
 
 
@@ -54,13 +58,13 @@ class ProjectionBar(QWidget):
                                    "of the points, at most 30)")
         self.perplexity.setAccessibleName("t-SNE perplexity")
         self.components = QComboBox(objectName="mapComponents")
-        for a, b in PCA_PAIRS:
-            self.components.addItem(f"PC{a} × PC{b}")
-        self.components.setToolTip("Which principal components are the map's x and y axes")
         self.components.setAccessibleName("PCA components shown")
         self.neighbors = QSpinBox(objectName="mapNeighbors", minimum=2, maximum=200, value=15, keyboardTracking=False)
         self.neighbors.setToolTip("UMAP neighbours: small values show local detail, large ones the global shape")
         self.neighbors.setAccessibleName("UMAP neighbours")
+        self.dims = QToolButton(objectName="mapDims", text="3D", checkable=True)
+        self.dims.setToolTip("Lay the points out in 3D and turn the view with the mouse (drag) or Shift+arrow keys")
+        self.dims.setAccessibleName("Three-dimensional map")
         self.params = QStackedWidget()
         for label, widget in (("perplexity", self.perplexity), ("", self.components), ("neighbours", self.neighbors)):
             page = QWidget()
@@ -74,42 +78,69 @@ class ProjectionBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.method)
         layout.addWidget(self.params)
+        layout.addWidget(self.dims)
+        self._fill_components()
         self._show_params()
         self.method.currentIndexChanged.connect(self._method_changed)
         self.perplexity.valueChanged.connect(self._emit)
         self.components.currentIndexChanged.connect(self._emit)
         self.neighbors.valueChanged.connect(self._emit)
+        self.dims.toggled.connect(self._dims_toggled)
 
     def projection(self) -> Projection:
         """The chosen projection; only the chosen method's parameter is set (the rest are defaults), so two
         choices of the same layout are equal."""
-        method = self.method.currentData()
+        method, dims = self.method.currentData(), 3 if self.dims.isChecked() else 2
         if method == "pca":
-            return Projection("pca", components=PCA_PAIRS[max(self.components.currentIndex(), 0)])
+            return Projection("pca", components=self._choices()[max(self.components.currentIndex(), 0)], dims=dims)
         if method == "umap":
-            return Projection("umap", neighbors=self.neighbors.value())
-        return Projection("tsne", perplexity=float(self.perplexity.value()) if self.perplexity.value() else None)
+            return Projection("umap", neighbors=self.neighbors.value(), dims=dims)
+        return Projection("tsne", perplexity=float(self.perplexity.value()) if self.perplexity.value() else None,
+                          dims=dims)
 
     def set_projection(self, projection: Projection) -> bool:
         """Show ``projection`` in the controls without emitting ``changed``; False if it cannot be shown here
         (UMAP without umap-learn, or PCA components this bar does not offer)."""
         i = self.method.findData(projection.method)
-        j = PCA_PAIRS.index(projection.components) if projection.components in PCA_PAIRS else -1
+        choices = PCA_TRIPLES if projection.dims == 3 else PCA_PAIRS
+        j = choices.index(projection.components) if projection.components in choices else -1
         if i < 0 or (projection.method == "pca" and j < 0):
             return False
-        for w in (self.method, self.perplexity, self.components, self.neighbors):
+        for w in (self.method, self.perplexity, self.components, self.neighbors, self.dims):
             w.blockSignals(True)
         self.method.setCurrentIndex(i)
+        self.dims.setChecked(projection.dims == 3)
+        self._fill_components()
         self.perplexity.setValue(0 if projection.perplexity is None else round(projection.perplexity))
         self.components.setCurrentIndex(max(j, 0))
         self.neighbors.setValue(projection.neighbors)
-        for w in (self.method, self.perplexity, self.components, self.neighbors):
+        for w in (self.method, self.perplexity, self.components, self.neighbors, self.dims):
             w.blockSignals(False)
         self._show_params()
         return True
 
     def _show_params(self) -> None:
         self.params.setCurrentIndex({"tsne": 0, "pca": 1, "umap": 2}[self.method.currentData()])
+
+    def _choices(self) -> tuple[tuple[int, ...], ...]:
+        return PCA_TRIPLES if self.dims.isChecked() else PCA_PAIRS
+
+    def _fill_components(self) -> None:
+        """The PCA choices for the chosen dimension, keeping the first component where it can."""
+        first = self.components.currentText().split(" × ")[0]
+        self.components.blockSignals(True)
+        self.components.clear()
+        for combo in self._choices():
+            self.components.addItem(" × ".join(f"PC{c}" for c in combo))
+        texts = [self.components.itemText(k) for k in range(self.components.count())]
+        self.components.setCurrentIndex(next((k for k, t in enumerate(texts) if t.startswith(first + " ")), 0))
+        self.components.blockSignals(False)
+        self.components.setToolTip("Which principal components are the map's axes (x, y" +
+                                   (", z)" if self.dims.isChecked() else ")"))
+
+    def _dims_toggled(self, _on: bool) -> None:
+        self._fill_components()
+        self._emit()
 
     def _method_changed(self, _i: int) -> None:
         self._show_params()

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from app.models.map_points import NO_VALUE_CODE, PALETTE, RAMP, RAMP_START, MapPoints  # noqa: E402
 from app.views.embedding_map import EmbeddingMapView  # noqa: E402
 from app.views.map_tools import PCA_PAIRS  # noqa: E402
-from inret_engine.retrieval.map_layout import VIEWS_FILE, Projection, cache_file, load_views  # noqa: E402
+from inret_engine.retrieval.map_layout import Projection, cache_file  # noqa: E402
+from inret_engine.retrieval.map_views import VIEWS_FILE, load_views  # noqa: E402
 from inret_engine.store import InrRecord  # noqa: E402
 from tests.app.test_wiring import WAIT_MS, open_window  # noqa: E402
 

@@ -6,22 +6,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from inret_engine.progress import Progress, run_to_end
 from inret_engine.retrieval.index import EmbeddingIndex
 from inret_engine.retrieval.map_layout import (
-    VIEWS_FILE,
-    MapProgress,
     MapResult,
     Projection,
-    SavedView,
     available_methods,
     cache_file,
     compute_map,
     default_perplexity,
-    load_views,
     pca_layout,
-    save_views,
     tsne_layout,
 )
+from inret_engine.retrieval.map_views import VIEWS_FILE, SavedView, load_views, save_views
 
 
 def _clusters(n_per: int, k: int = 3, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -37,10 +34,11 @@ def _retriever(tmp_path, vectors: np.ndarray, first_id: int = 100):
 
 
 def _run(retriever, **kw) -> tuple[list, MapResult]:
-    events = list(compute_map(retriever, **kw))
-    assert isinstance(events[-1], MapResult)
-    assert all(isinstance(e, MapProgress) for e in events[:-1])
-    return events, events[-1]
+    """The job's progress records (and the result after them, as the tests read ``events[:-1]``) and its result."""
+    events = []
+    result = run_to_end(compute_map(retriever, **kw), events.append)
+    assert isinstance(result, MapResult) and all(isinstance(e, Progress) for e in events)
+    return events + [result], result
 
 
 def test_map_has_one_point_per_indexed_id_and_separates_clusters(tmp_path):
@@ -110,7 +108,7 @@ def test_no_index_is_a_clear_error(tmp_path):
     def missing():
         raise ValueError("no embeddings for this model yet; run inret embed")
     with pytest.raises(ValueError, match="inret embed"):
-        list(compute_map(SimpleNamespace(cache=tmp_path, ready_index=missing)))
+        run_to_end(compute_map(SimpleNamespace(cache=tmp_path, ready_index=missing)))
 
 
 # --- PCA, projections, cache per projection ---------------------------------------------------
@@ -170,7 +168,7 @@ def test_projection_checks_and_round_trips():
 def test_saved_views_round_trip_and_a_damaged_file_is_an_empty_list(tmp_path):
     views = [SavedView("chairs", Projection("pca", components=(1, 3)), "chamfer", (0.0, -1.0, 2.5, 3.0), (4, 5),
                        ("octree",), "hash encoder", 17),
-             SavedView("all")]
+             SavedView("all"), SavedView("turned", Projection("tsne", dims=3), orbit=(40.0, -15.0))]
     save_views(tmp_path, views)
     assert load_views(tmp_path) == views
     assert load_views(tmp_path / "nowhere") == []
@@ -180,3 +178,61 @@ def test_saved_views_round_trip_and_a_damaged_file_is_an_empty_list(tmp_path):
     (tmp_path / VIEWS_FILE).write_text(json.dumps({"views": [{"box": [1, 2]}, good, {"name": "x", "box": [0, 0, 1,
                                                                                                           "nan"]}]}))
     assert load_views(tmp_path) == [views[1]]  # the malformed entries are skipped
+    (tmp_path / VIEWS_FILE).write_text(json.dumps({"views": [{**good, "orbit": [1.0]}, {**good, "orbit": [0, "inf"]}]}))
+    assert load_views(tmp_path) == []
+
+
+# --- 3D ------------------------------------------------------------------------------------
+def test_a_3d_projection_gives_three_coordinates_and_separates_clusters(tmp_path):
+    retriever = _retriever(tmp_path, _clusters(20))
+    _, result = _run(retriever, projection=Projection("tsne", dims=3))
+    assert result.xy.shape == (60, 3) and result.xy.dtype == np.float32 and np.isfinite(result.xy).all()
+    d = np.linalg.norm(result.xy[:, None] - result.xy[None], axis=-1) + np.diag(np.full(60, np.inf))
+    label = np.repeat(np.arange(3), 20)
+    votes = label[np.argsort(d, axis=1)[:, :3]]
+    majority = np.array([np.bincount(v, minlength=3).argmax() for v in votes])
+    assert np.array_equal(majority, label)  # most of each point's 3 nearest neighbours are of its own cluster
+    assert np.ptp(result.xy[:, 2]) > 0  # a real third axis, not a flat map
+    assert (tmp_path / "emb-test" / cache_file(Projection("tsne", dims=3), 60)).is_file()
+
+
+def test_3d_and_2d_layouts_are_cached_apart(tmp_path, monkeypatch):
+    retriever = _retriever(tmp_path, _clusters(6))
+    _, flat = _run(retriever, projection=Projection("pca"))
+    _, solid = _run(retriever, projection=Projection("pca", dims=3))
+    assert flat.xy.shape == (18, 2) and solid.xy.shape == (18, 3) and solid.explained.shape == (3,)
+    assert np.allclose(solid.xy[:, :2], flat.xy, atol=1e-5)  # PC1, PC2 the same; PC3 added
+    assert np.allclose(solid.explained[:2], flat.explained) and solid.explained[2] > 0
+    import inret_engine.retrieval.map_layout as em
+    monkeypatch.setattr(em, "pca_layout", lambda *a, **k: pytest.fail("PCA ran again"))
+    _, again = _run(retriever, projection=Projection("pca", dims=3))
+    assert again.cached and again.xy.shape == (18, 3) and np.array_equal(again.xy, solid.xy)
+    assert np.allclose(again.explained, solid.explained)
+    assert sorted(p.name for p in (tmp_path / "emb-test").iterdir()) == ["map-pca-1-2-3-3d.npz", "map-pca-1-2.npz"]
+
+
+def test_a_2d_file_under_a_3d_name_is_recomputed(tmp_path):
+    retriever = _retriever(tmp_path, _clusters(5))
+    _, flat = _run(retriever, projection=Projection("pca", components=(1, 2)))
+    folder = tmp_path / "emb-test"
+    (folder / cache_file(Projection("pca", dims=3), 15)).write_bytes((folder / cache_file(flat.projection, 15))
+                                                                      .read_bytes())
+    _, solid = _run(retriever, projection=Projection("pca", dims=3))
+    assert not solid.cached and solid.xy.shape == (15, 3)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_tiny_indexes_get_a_fixed_3d_layout(n):
+    xyz = tsne_layout(np.random.default_rng(0).normal(size=(n, 8)), dims=3)
+    assert xyz.shape == (n, 3) and np.isfinite(xyz).all()
+
+
+def test_3d_projection_checks_and_round_trips():
+    p = Projection("umap", neighbors=7, dims=3)
+    assert Projection.from_dict(p.to_dict()) == p and p.label() == "UMAP 3D (7 neighbours)"
+    assert Projection.from_dict({"method": "pca"}).dims == 2  # views saved before 3D existed
+    assert Projection("pca", components=(2, 3, 4), dims=3).label() == "PCA 3D (PC2 × PC3 × PC4)"
+    assert Projection("tsne", dims=3).key(100) == "tsne-p30-s0-3d" and Projection().key(100) == "tsne-p30-s0"
+    for bad in ({"dims": 4}, {"dims": 3, "components": (1, 3)}, {"components": (1, 2, 3)}):
+        with pytest.raises(ValueError):
+            Projection("pca", **bad)
