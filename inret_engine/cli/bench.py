@@ -1,28 +1,29 @@
-"""``inret bench``: speed and quality figures printed and written as JSON (never timed tests)."""
+"""``inret bench fit|render|index|query|scale``: speed figures printed and written as JSON (never timed tests).
+
+Only arguments and printing live here; what is measured and how is in ``inret_engine/benchmark/speed_*.py``
+and ``benchmark/scale.py``. (``inret benchmark`` measures retrieval quality of the paper's methods;
+``inret eval`` evaluates one store's retrieval.)
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
-import time
 from pathlib import Path
 
-import numpy as np
-import torch
 
-from ..build import resolve_sources
-from ..data.loading import normalize
-from ..data.sampling import sample_ground_truth
-from ..fields import default_config, parse_architectures
-from ..fit import FitSettings, chamfer_floor, fit, measure_quality
-from ..functions import parse_functions
-from ..progress import run_to_end
-from . import bench_index, bench_query, bench_render
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _write(report: dict, path: str | None) -> None:
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2))
+        print(f"wrote {path}")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks")
+    p = sub.add_parser("bench", help="speed benchmarks (fit, render, index, query, scale)")
     bsub = p.add_subparsers(dest="bench", required=True, metavar="BENCH")
     f = bsub.add_parser("fit", help="INRs per second per architecture, with fit quality, on the demo shapes")
     f.add_argument("--arch", default="hash,octree,triplane,mlp")
@@ -31,13 +32,56 @@ def add_parser(sub) -> None:
     f.add_argument("--steps", type=int, default=None)
     f.add_argument("--json", default=None, help="write the figures here")
     f.set_defaults(run=run_fit)
-    bench_render.add_render_bench(bsub)
-    bench_index.add_index_bench(bsub)
-    bench_query.add_query_bench(bsub)
-    add_scale_bench(bsub)
+    _add_render(bsub)
+    _add_index(bsub)
+    _add_query(bsub)
+    _add_scale(bsub)
 
 
-def add_scale_bench(bsub) -> None:
+def _add_render(bsub) -> None:
+    r = bsub.add_parser("render", help="bake / frame / thumbnail / cutaway / point-cloud / multi-view times of a "
+                                       "hash-grid SDF INR")
+    r.add_argument("--store", default=None, help="take the INR from this store instead of fitting a demo shape")
+    r.add_argument("--id", type=int, default=None, help="catalog id in --store (default: its first hash SDF INR)")
+    r.add_argument("--category", default="car", help="demo category to fit when no store is given (default car)")
+    r.add_argument("--steps", type=int, default=None, help="fit steps (default per architecture)")
+    r.add_argument("--resolution", type=int, default=97, help="bake lattice nodes per axis (default 97)")
+    r.add_argument("--repeat", type=int, default=5, help="timed runs per measurement; the median is reported")
+    r.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    r.add_argument("--json", default=None, help="write the figures here")
+    r.set_defaults(run=run_render)
+
+
+def _add_index(bsub) -> None:
+    from ..benchmark.speed_index import IndexBenchSettings
+
+    d = IndexBenchSettings()
+    p = bsub.add_parser("index", help="embedding index: build time, search latency, hnsw recall (synthetic data)")
+    p.add_argument("--n", type=int, default=d.n, help=f"embeddings in the index (default {d.n})")
+    p.add_argument("--dim", type=int, default=d.dim, help=f"embedding length (default {d.dim})")
+    p.add_argument("--queries", type=int, default=d.queries, help=f"single-query searches timed (default {d.queries})")
+    p.add_argument("--k", type=int, default=d.k)
+    p.add_argument("--clusters", type=int, default=d.clusters, help=f"synthetic categories (default {d.clusters})")
+    p.add_argument("--latent", type=int, default=d.latent,
+                   help=f"directions each cluster varies along (default {d.latent}; higher is harder for hnsw)")
+    p.add_argument("--ef-search", type=int, default=d.ef_search, help=f"hnsw ef at query time (default {d.ef_search})")
+    p.add_argument("--threads", type=int, default=d.threads, help="hnsw insertion threads (1 = reproducible graph)")
+    p.add_argument("--io", action="store_true", help="also time save and load in a temporary folder")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--json", default=None, help="write the figures here")
+    p.set_defaults(run=run_index)
+
+
+def _add_query(bsub) -> None:
+    q = bsub.add_parser("query", help="query latency per architecture: read, probe / sample, embed, search")
+    q.add_argument("store")
+    q.add_argument("--queries", type=int, default=20, help="INRs timed per architecture and function")
+    q.add_argument("--threads", type=int, default=1, help="torch threads (default 1: a GUI query's budget)")
+    q.add_argument("--json", default=None, help="write the figures here")
+    q.set_defaults(run=run_query)
+
+
+def _add_scale(bsub) -> None:
     from ..benchmark.scale import ScaleSettings
 
     d = ScaleSettings()
@@ -60,6 +104,42 @@ def add_scale_bench(bsub) -> None:
     p.set_defaults(run=run_scale)
 
 
+def run_fit(args: argparse.Namespace) -> int:
+    from ..benchmark.speed_fit import measure_fit
+
+    _write(measure_fit(args.arch, args.function, args.shapes, args.steps, log=_say), args.json)
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..benchmark.speed_render import hash_sdf_field, measure_render
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    field, what = hash_sdf_field(args.store, args.id, args.category, args.steps)
+    _write(measure_render(field, what, args.resolution, args.repeat, log=_say), args.json)
+    return 0
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from ..benchmark.speed_index import IndexBenchSettings, measure_index
+
+    settings = IndexBenchSettings(n=args.n, dim=args.dim, queries=args.queries, k=args.k, clusters=args.clusters,
+                                  latent=args.latent, ef_search=args.ef_search, threads=args.threads, io=args.io,
+                                  seed=args.seed)
+    _write(measure_index(settings, log=_say), args.json)
+    return 0
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from ..benchmark.speed_query import measure_query
+
+    _write(measure_query(args.store, args.queries, args.threads, log=_say), args.json)
+    return 0
+
+
 def run_scale(args: argparse.Namespace) -> int:
     from ..benchmark.scale import ScaleSettings
     from ..benchmark.scale import run_scale as measure
@@ -72,59 +152,12 @@ def run_scale(args: argparse.Namespace) -> int:
                              steps=args.steps, ray_address=args.ray, index_sizes=sizes,
                              queries=args.queries, ef_search=args.ef_search, index_threads=args.index_threads,
                              backends=items(args.backends), parts=items(args.parts))
+
     def save(report: dict) -> None:
         if args.json:
             Path(args.json).write_text(json.dumps(report, indent=2))
 
-    measure(settings, log=lambda line: print(line, flush=True), save=save)
+    measure(settings, log=_say, save=save)
     if args.json:
-        print(f"wrote {args.json}")
-    return 0
-
-
-def run_fit(args: argparse.Namespace) -> int:
-    torch.manual_seed(0)
-    per_category = -(-args.shapes // 8)
-    sources = resolve_sources("demo", per_category=per_category)[: args.shapes]
-    sources = sorted(sources, key=lambda s: (int(s.name.rsplit("_", 1)[1]), s.category))[: args.shapes]
-    t0 = time.perf_counter()
-    gts = [sample_ground_truth(normalize(s.load()), seed=0) for s in sources]
-    gt_seconds = (time.perf_counter() - t0) / len(gts)
-    keys = [s.shape_id for s in sources]
-    results = []
-    floor = float(np.mean([chamfer_floor(gt) for gt in gts]))
-    print(f"{len(gts)} demo shapes, ground truth {gt_seconds:.2f} s/shape, torch threads {torch.get_num_threads()}, "
-          f"Chamfer floor (two samples of the true surface) {floor:.4f}")
-    # Warm-up: the first fit of a process pays for allocator growth and kernel set-up.
-    run_to_end(fit(default_config(parse_architectures(args.arch)[0]), parse_functions(args.function)[0],
-                   gts[:2], keys[:2], FitSettings(steps=5)))
-    print(f"{'arch':<9}{'function':<9}{'INRs/s':>8}{'s/INR':>8}{'Chamfer':>9}{'IoU':>7}{'quality s':>10}")
-    for kind in parse_architectures(args.arch):
-        config = default_config(kind)
-        for function in parse_functions(args.function):
-            settings = FitSettings(steps=args.steps)
-            start = time.perf_counter()
-            field = run_to_end(fit(config, function, gts, keys, settings))
-            seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            quality = measure_quality(field, function, gts)
-            q_seconds = time.perf_counter() - start
-            cd = float(np.mean([q.chamfer for q in quality]))
-            ious = [q.iou for q in quality if q.iou is not None]
-            row = {"arch": kind, "function": function.value, "config_id": config.config_id,
-                   "inrs": len(gts), "steps": settings.steps_for(config),
-                   "points_per_step": settings.points_per_step, "fit_seconds": seconds,
-                   "inrs_per_second": len(gts) / seconds, "mean_chamfer": cd,
-                   "max_chamfer": float(np.max([q.chamfer for q in quality])),
-                   "mean_iou": float(np.mean(ious)) if ious else None, "quality_seconds": q_seconds}
-            results.append(row)
-            iou_text = f"{row['mean_iou']:.3f}" if ious else "-"
-            print(f"{kind:<9}{function.value:<9}{row['inrs_per_second']:>8.2f}{seconds / len(gts):>8.2f}"
-                  f"{cd:>9.4f}{iou_text:>7}{q_seconds:>10.1f}", flush=True)
-    report = {"benchmark": "fit", "machine": platform.processor() or platform.machine(),
-              "torch_threads": torch.get_num_threads(), "gt_seconds_per_shape": gt_seconds,
-              "chamfer_floor": floor, "results": results}
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")
     return 0
