@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 def ok_cancel(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     """The dialog's button row: ``ok_text`` accepts, Cancel rejects."""
-    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-    buttons.button(QDialogButtonBox.Ok).setText(ok_text)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons

@@ -39,7 +39,7 @@ def shortcut_rows(actions: dict[str, QAction]) -> list[tuple[str, str, str]]:
     """``(menu, keys, what)`` for every action that has a shortcut, in menu order."""
     rows = []
     for action in actions.values():
-        keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
         if keys:
             menu = action.property("menu") or ""
             rows.append((menu, " or ".join(dict.fromkeys(keys)), action.text().replace("&", "").rstrip("…")))
@@ -57,22 +57,22 @@ class ShortcutsDialog(QDialog):
         self.table.setHorizontalHeaderLabels(["Where", "Keys", "What it does"])
         self.table.setAccessibleName("Keyboard shortcuts")
         self.table.setToolTip("Every keyboard shortcut and mouse gesture of the browser")
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 item = QTableWidgetItem(text)
-                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(r, c, item)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.Stretch)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.Close).setToolTip("Close this list (Esc)")
-        buttons.button(QDialogButtonBox.Close).setAccessibleName("Close")
+        buttons.button(QDialogButtonBox.StandardButton.Close).setToolTip("Close this list (Esc)")
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)

@@ -19,8 +19,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from inret_engine.store import InrRecord
 
-RecordRole = Qt.UserRole + 1
-ThumbnailStateRole = Qt.UserRole + 2
+RecordRole = Qt.ItemDataRole.UserRole + 1
+ThumbnailStateRole = Qt.ItemDataRole.UserRole + 2
 """``"ready"``, ``"pending"`` or ``"failed"``."""
 
 FILTER_FIELDS = ("category", "function", "arch", "split")
@@ -105,7 +105,7 @@ class GalleryModel(QAbstractListModel):
 
     def _changed(self, row: int) -> None:
         index = self.index(row)
-        self.dataChanged.emit(index, index, [Qt.DecorationRole, ThumbnailStateRole])
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, ThumbnailStateRole])
 
     def _decoration(self, rec: InrRecord) -> QPixmap:
         pixmap = self._pixmaps.get(rec.id)
@@ -128,17 +128,17 @@ class GalleryModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self._records)
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         rec = self._records[index.row()]
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return f"{rec.name}\n{rec.category} · {rec.function.upper()} · {rec.arch}"
-        if role == Qt.DecorationRole:
+        if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(rec)
         if role == RecordRole:
             return rec
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(rec, self._failed.get(rec.id))
         if role == ThumbnailStateRole:
             return "ready" if rec.id in self._pixmaps else "failed" if rec.id in self._failed else "pending"
@@ -219,11 +219,11 @@ def tooltip(rec: InrRecord, error: str | None = None) -> str:
 def placeholder_pixmap(size: int, *, failed: bool = False) -> QPixmap:
     """A quiet tile shown until a thumbnail arrives (or when it cannot be made)."""
     pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.transparent)
+    pixmap.fill(Qt.GlobalColor.transparent)
     p = QPainter(pixmap)
-    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setPen(QColor(0x8a, 0x50, 0x4a) if failed else QColor(0x3a, 0x40, 0x4a))
-    p.setBrush(Qt.NoBrush)
+    p.setBrush(Qt.BrushStyle.NoBrush)
     r = size * 0.18
     box = pixmap.rect().adjusted(int(size * 0.3), int(size * 0.3), -int(size * 0.3), -int(size * 0.3))
     p.drawRoundedRect(box, r * 0.4, r * 0.4)

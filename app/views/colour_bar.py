@@ -30,11 +30,11 @@ class ColourBarWidget(QWidget):
 
         self.bar = colour_bar(function, 256)
         rgb = np.ascontiguousarray(self.bar.rgb[None, :, :])
-        self._strip = QImage(rgb.data, rgb.shape[1], 1, 3 * rgb.shape[1], QImage.Format_RGB888).copy()
+        self._strip = QImage(rgb.data, rgb.shape[1], 1, 3 * rgb.shape[1], QImage.Format.Format_RGB888).copy()
         self.small = QFont(self.font())
         self.small.setPointSizeF(max(7.0, self.small.pointSizeF() * 0.85))
         self.fm = QFontMetrics(self.small)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip(f"Colour scale of the slice: {self.bar.label}; the mark is the surface level")
         self.setAccessibleName(f"{function.upper()} colour scale")
         self.setAccessibleDescription(", ".join(f"{tick_text(v)} at {p:.0%}" for v, p in self.bar.ticks))
@@ -50,14 +50,14 @@ class ColourBarWidget(QWidget):
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setFont(self.small)
         half = self.fm.horizontalAdvance("−0.125") / 2
         width = min(self.width() - 2 * half - 2, MAX_WIDTH_PX)
         strip = QRectF((self.width() - width) / 2, 2, width, STRIP_PX)
         p.drawImage(strip, self._strip)
         p.setPen(QPen(QColor("#3a414c"), 1))
-        p.setBrush(Qt.NoBrush)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(strip)
         x = strip.left() + self.bar.surface * strip.width()  # the surface level, in the contour's colour
         p.setPen(QPen(QColor(*self.bar.contour), 2))
@@ -67,9 +67,9 @@ class ColourBarWidget(QWidget):
         for text, tx in self.visible_ticks(strip.left(), strip.width()):
             p.drawLine(tx, strip.bottom(), tx, strip.bottom() + 3)
             w = self.fm.horizontalAdvance(text)
-            p.drawText(QRectF(tx - w / 2 - 1, y + 1, w + 2, self.fm.height()), Qt.AlignCenter, text)
+            p.drawText(QRectF(tx - w / 2 - 1, y + 1, w + 2, self.fm.height()), Qt.AlignmentFlag.AlignCenter, text)
         p.setPen(QColor("#8c96a5"))
-        p.drawText(QRectF(0, y + 1 + self.fm.height(), self.width(), self.fm.height()), Qt.AlignCenter,
+        p.drawText(QRectF(0, y + 1 + self.fm.height(), self.width(), self.fm.height()), Qt.AlignmentFlag.AlignCenter,
                    self.label_text(self.width()))
         p.end()
 
@@ -92,4 +92,4 @@ class ColourBarWidget(QWidget):
         for text in (self.bar.label, self.bar.label.split(" (")[0]):
             if self.fm.horizontalAdvance(text) <= width:
                 return text
-        return self.fm.elidedText(self.bar.label.split(" (")[0], Qt.ElideRight, width)
+        return self.fm.elidedText(self.bar.label.split(" (")[0], Qt.TextElideMode.ElideRight, width)

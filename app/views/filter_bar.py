@@ -52,7 +52,7 @@ class FilterBar(QWidget):
         self.combos: dict[str, QComboBox] = {}
         for field in FILTER_FIELDS:
             combo = QComboBox(objectName=f"filter_{field}")
-            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setToolTip(FILTER_TIPS[field])
             combo.setAccessibleName(f"Filter by {FILTER_NAMES[field][:-1]}")
             combo.currentIndexChanged.connect(lambda _i, f=field: self.filter_changed.emit(f))

@@ -33,11 +33,11 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumb = thumb_size
         self.name_font = QFont()
-        self.name_font.setWeight(QFont.DemiBold)
+        self.name_font.setWeight(QFont.Weight.DemiBold)
         self.meta_font = QFont()
         self.meta_font.setPointSizeF(max(7.0, self.meta_font.pointSizeF() * 0.88))
         self.tag_font = QFont(self.meta_font)
-        self.tag_font.setWeight(QFont.Bold)
+        self.tag_font.setWeight(QFont.Weight.Bold)
         self.name_fm, self.meta_fm, self.tag_fm = (QFontMetrics(f) for f in (self.name_font, self.meta_font,
                                                                               self.tag_font))
         line = self.name_fm.height() + self.meta_fm.height()
@@ -51,18 +51,18 @@ class CardDelegate(QStyledItemDelegate):
         if rec is None:
             return
         p.save()
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         card = option.rect.adjusted(3, 3, -3, -3)
-        selected = bool(option.state & QStyle.State_Selected)
-        hover = bool(option.state & QStyle.State_MouseOver)
-        p.setPen(QColor(CARD["border"]) if selected else Qt.NoPen)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        p.setPen(QColor(CARD["border"]) if selected else Qt.PenStyle.NoPen)
         p.setBrush(QColor(CARD["selected" if selected else "hover" if hover else "bg"]))
         p.drawRoundedRect(card, 7, 7)
         stage = QRect(card.left() + self.PAD - 3, card.top() + self.PAD - 3, self.thumb, self.thumb)
-        p.setPen(Qt.NoPen)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(CARD["stage"]) if not selected else QColor(0, 0, 0, 40))
         p.drawRoundedRect(stage, 5, 5)
-        pixmap = index.data(Qt.DecorationRole)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if pixmap is not None:
             p.drawPixmap(stage, pixmap)
         self._paint_tag(p, rec.function, stage)
@@ -76,24 +76,24 @@ class CardDelegate(QStyledItemDelegate):
         rect = QRect(0, 0, self.tag_fm.horizontalAdvance(tag) + 10, self.tag_fm.height() + 2)
         rect.moveTopRight(stage.topRight() + QPoint(-5, 5))
         colour = QColor(*DEFAULT_COLORS.get(function, (120, 120, 120)))
-        p.setPen(Qt.NoPen)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(colour.red() // 4, colour.green() // 4, colour.blue() // 4, 210))
         p.drawRoundedRect(rect, 4, 4)
         p.setFont(self.tag_font)
         p.setPen(colour.lighter(140))
-        p.drawText(rect, Qt.AlignCenter, tag)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, tag)
 
     def _paint_text(self, p: QPainter, rec: InrRecord, rect: QRect, selected: bool) -> None:
-        left = Qt.AlignLeft | Qt.AlignVCenter | Qt.TextDontClip
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip
         name_h = self.name_fm.height()
         p.setFont(self.name_font)
         p.setPen(QColor("white" if selected else CARD["name"]))
-        name = self.name_fm.elidedText(rec.name, Qt.ElideRight, rect.width())
+        name = self.name_fm.elidedText(rec.name, Qt.TextElideMode.ElideRight, rect.width())
         p.drawText(QRect(rect.left(), rect.top(), rect.width(), name_h), left, name)
         p.setFont(self.meta_font)
         p.setPen(QColor("#c9d3e0" if selected else CARD["meta"]))
-        meta = self.meta_fm.elidedText(f"{rec.category} · {ARCH_NAMES.get(rec.arch, rec.arch)}", Qt.ElideRight,
-                                       rect.width())
+        meta = self.meta_fm.elidedText(f"{rec.category} · {ARCH_NAMES.get(rec.arch, rec.arch)}",
+                                       Qt.TextElideMode.ElideRight, rect.width())
         p.drawText(QRect(rect.left(), rect.top() + name_h, rect.width(), self.meta_fm.height()), left, meta)
 
 
@@ -128,12 +128,12 @@ class GalleryView(QWidget):
         self.bar.filter_changed.connect(self._filter_changed)
 
         self.list = QListView(objectName="gallery")
-        self.list.setViewMode(QListView.IconMode)
-        self.list.setMovement(QListView.Static)
-        self.list.setResizeMode(QListView.Adjust)
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setUniformItemSizes(True)
-        self.list.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.list.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setMouseTracking(True)
         self.list.setAccessibleName("Gallery of INRs")
         self.list.setToolTip("Every INR of the store. Click to see it in the side panels; double-click or Enter "
@@ -147,7 +147,7 @@ class GalleryView(QWidget):
         self.list.activated.connect(self._activated)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.empty = QLabel("No INRs match these filters", self.list.viewport(), objectName="galleryEmpty")
-        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
         self.list.viewport().installEventFilter(self)
         for signal in (self.proxy.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
@@ -195,7 +195,7 @@ class GalleryView(QWidget):
         self.proxy.set_ids(ids)
 
     def focus_search(self) -> None:
-        self.search.setFocus(Qt.ShortcutFocusReason)
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
     def current_record(self) -> InrRecord | None:
@@ -246,7 +246,7 @@ class GalleryView(QWidget):
         self.count_changed.emit(shown, total)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
-        if watched is self.list.viewport() and event.type() == QEvent.Resize:
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
             self.empty.setGeometry(self.list.viewport().rect())
             self._fit_columns(event.size().width())
         return super().eventFilter(watched, event)
@@ -257,7 +257,7 @@ class GalleryView(QWidget):
         The list lays out in its viewport less a scroll bar's width (the style's, wider than the
         themed bar): a grid filling ``width`` exactly would wrap the last column to the next row.
         """
-        extent = self.list.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+        extent = self.list.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         width -= max(0, extent - self.list.verticalScrollBar().width()) + 2
         columns = max(1, width // self.cell.width())
         grid = QSize(max(self.cell.width(), width // columns), self.cell.height())

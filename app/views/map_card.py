@@ -18,12 +18,12 @@ class HoverCard(QFrame):
     def __init__(self, parent: QWidget):
         super().__init__(parent)
         self.setObjectName("mapHoverCard")
-        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setStyleSheet("#mapHoverCard { background: #23272e; border: 1px solid #3a414c; border-radius: 6px; }"
                            "QLabel { background: transparent; }")
-        self.image = QLabel(alignment=Qt.AlignCenter)
+        self.image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.image.setFixedSize(CARD_THUMB, CARD_THUMB)
-        self.text = QLabel(textFormat=Qt.RichText)
+        self.text = QLabel(textFormat=Qt.TextFormat.RichText)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 8, 10, 8)
         layout.addWidget(self.image)
@@ -40,7 +40,8 @@ class HoverCard(QFrame):
             self.image.setPixmap(QPixmap())
             self.image.setText("<span style='color:#6c7684'>no preview</span>")
         else:
-            self.image.setPixmap(pixmap.scaled(CARD_THUMB, CARD_THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+            self.image.setPixmap(pixmap.scaled(CARD_THUMB, CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation))
         self.adjustSize()
         area = self.parentWidget().rect()
         x, y = int(pos.x()) + 16, int(pos.y()) + 16

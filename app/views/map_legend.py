@@ -27,9 +27,9 @@ DISPLAY = {"arch": {"hash": "hash grid", "octree": "octree", "triplane": "tripla
 
 def legend_icon(colour: str, marker: int) -> QIcon:
     pix = QPixmap(14, 14)
-    pix.fill(Qt.transparent)
+    pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
-    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setPen(QPen(QColor(10, 12, 16), 1))
     p.setBrush(QColor(colour))
     marker_path(p, marker, 7, 7, 10)
@@ -47,13 +47,13 @@ def fill_legend(legend: QListWidget, points: MapPoints) -> None:
 
     def header(text: str) -> None:
         item = QListWidgetItem(text)
-        item.setFlags(Qt.NoItemFlags)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
         item.setForeground(QColor("#8c96a5"))
         legend.addItem(item)
 
     def entry(colour: str, marker: int, text: str) -> None:
         item = QListWidgetItem(legend_icon(colour, marker), text)
-        item.setFlags(Qt.ItemIsEnabled)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
         legend.addItem(item)
 
     field = points.colour_by
@@ -86,7 +86,7 @@ class RampBar(QWidget):
         self.small = QFont(self.font())
         self.small.setPointSizeF(max(7.0, self.small.pointSizeF() * 0.85))
         self.fm = QFontMetrics(self.small)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Map colour scale")
         self.label, self.lo, self.hi, self.clipped = "", 0.0, 1.0, False
 
@@ -126,7 +126,8 @@ class RampBar(QWidget):
         for text, at in zip(self.ticks(), (0.0, 0.5, 1.0)):
             x = strip.left() + at * strip.width()
             w = self.fm.horizontalAdvance(text)
-            p.drawText(QRectF(x - w / 2 - 1, y, w + 2, self.fm.height()), Qt.AlignCenter, text)
+            p.drawText(QRectF(x - w / 2 - 1, y, w + 2, self.fm.height()), Qt.AlignmentFlag.AlignCenter, text)
         p.setPen(QColor("#8c96a5"))
-        p.drawText(QRectF(0, y + self.fm.height(), self.width(), self.fm.height()), Qt.AlignCenter, self.label)
+        label_rect = QRectF(0, y + self.fm.height(), self.width(), self.fm.height())
+        p.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
         p.end()
