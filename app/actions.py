@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog
 
+from inret_engine.errors import InretError, UsageError
+
 from .jobs import DROP_SUFFIXES, build_store_job, trainable_archs
 
 
@@ -125,8 +127,8 @@ def export_results(window) -> None:
     if path:
         try:
             written = window.controller.export(Path(path))
-        except (ValueError, OSError) as exc:
-            window.show_error(str(exc))
+        except (InretError, OSError) as exc:
+            window.show_error(exc)
         else:
             window.statusBar().showMessage(f"Wrote {written}", 5000)
 
@@ -146,8 +148,8 @@ def build_store(window) -> None:
     while dialog.exec() == QDialog.Accepted:
         try:
             options = dialog.options()
-        except ValueError as exc:
-            window.show_error(str(exc))
+        except UsageError as exc:
+            window.show_error(exc)
             continue
         source, out = dialog.source_text(), dialog.store_path()
         window.runner.start(lambda source=source, out=out, options=options: build_store_job(source, out, options),
@@ -168,8 +170,8 @@ def train_encoders(window) -> None:
     while dialog.exec() == QDialog.Accepted:
         try:
             choice = dialog.choice()
-        except ValueError as exc:
-            window.show_error(str(exc))
+        except UsageError as exc:
+            window.show_error(exc)
             continue
         window.controller.train(choice)
         return

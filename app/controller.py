@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from inret_engine.data.geometry import ShapeLoadError
+from inret_engine.errors import InretError, UsageError
 from inret_engine.model_set import ModelSet
 from inret_engine.store import InrFileError, InrRecord, ShapeINR, Store
 
@@ -24,7 +25,7 @@ from .jobs import OnTheFly, TrainChoice, droppable, query_inr_from_file, render_
 from .messages import NO_ENCODER, file_problem_message, no_encoder_advice, refused_file_message
 from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome, QuerySubject, elapsed_ms, export_results, run_query
 from .thumbnail_cache import THUMBNAIL_SIZE
-from .workers import GeneratorWorker, JobRunner
+from .workers import GeneratorWorker, JobRunner, is_user_error
 
 
 class QueryController(QObject):
@@ -51,7 +52,9 @@ class QueryController(QObject):
     encoders_loaded = Signal(object)
     notice = Signal(str)
     message = Signal(str)
-    error = Signal(str)
+    error = Signal(object)
+    """Something went wrong: a message the app worded (``str``) or the exception a job raised
+    (:func:`~app.workers.error_text` tells a user's problem from a bug)."""
 
     def __init__(self, runner: JobRunner, parent: QObject | None = None):
         super().__init__(parent)
@@ -116,10 +119,10 @@ class QueryController(QObject):
             self._pending = None
             self._ask(subject, requested)
 
-    def _update_failed(self, message: str) -> None:
+    def _update_failed(self, exc: BaseException) -> None:
         self._pending = None
         self.encoders_loaded.emit(None)
-        self.error.emit(f"Could not bring the embeddings up to date: {message}")
+        self.error.emit(f"Could not bring the embeddings up to date: {exc}" if is_user_error(exc) else exc)
 
     def _set_ready(self, ready: bool) -> None:
         if ready != self.ready:
@@ -182,15 +185,15 @@ class QueryController(QObject):
         # jobs run one at a time: the embedding job started with the store has finished by now
         encoders = self.encoders
         if encoders is None:
-            raise ValueError("the encoders are not loaded (embedding was cancelled or failed): reload the store (F5)")
+            raise UsageError("the encoders are not loaded (embedding was cancelled or failed): reload the store (F5)")
         if not encoders:
-            raise ValueError(NO_ENCODER)
+            raise UsageError(NO_ENCODER)
         try:
             return (yield from query_inr_from_file(path, encoders, self.on_the_fly))
         except InrFileError as exc:  # what the user can fix gets words; anything else is a bug and shows as one
-            raise ValueError(file_problem_message(path, exc.problem)) from exc
+            raise InretError(file_problem_message(path, exc.problem)) from exc
         except (ShapeLoadError, OSError) as exc:
-            raise ValueError(file_problem_message(path, str(exc))) from exc
+            raise InretError(file_problem_message(path, str(exc))) from exc
 
     def _ask(self, subject: QuerySubject, requested: float) -> None:
         self.subject = subject
@@ -281,7 +284,7 @@ class QueryController(QObject):
         """
         worker = GeneratorWorker(job, foreground=pool is None)
         worker.signals.result.connect(on_done)
-        worker.signals.error.connect(self.error)
+        worker.signals.errored.connect(self.error)
         self._live = [w for w in self._live if not w.done] + [worker]
         (pool or self.pool).start(worker)
 
@@ -304,7 +307,7 @@ class QueryController(QObject):
     def export(self, path: Path) -> Path:
         """Write the current results to ``path`` (``.csv`` or ``.json``)."""
         if self.outcome is None:
-            raise ValueError("no results to export yet: double-click a shape first")
+            raise UsageError("no results to export yet: double-click a shape first")
         return export_results(self.outcome, path)
 
     def shutdown(self, timeout_ms: int = 5000) -> None:

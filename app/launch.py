@@ -10,6 +10,26 @@ import os
 import sys
 from pathlib import Path
 
+from inret_engine.errors import InretError, NotFoundError
+
+TORCH_THREADS = 1
+"""Torch's CPU threads in the app: its torch work is many small ops (renders, small fits), where
+one thread beat two on a busy 2-core machine, and the GUI thread keeps a core."""
+
+
+def set_torch_threads(n: int = TORCH_THREADS) -> None:
+    """Set torch's intra-op threads for the whole app, once, on the GUI thread, before any job runs.
+
+    ``torch.set_num_threads`` is not a per-thread setting, nor quite a process-wide one: it
+    sets the calling thread's count and the count every thread that has not run a torch op
+    yet starts with, while threads already running torch keep theirs. Called from a worker
+    (as the thumbnail loader once did), the threads of every later job changed with it, in
+    an order that depended on which job ran first. Called here, first, every thread has ``n``.
+    """
+    import torch
+
+    torch.set_num_threads(n)
+
 
 def default_demo_store() -> Path:
     """Where the built-in demo store lives: ``$INRET_DEMO_STORE`` or the user's data folder."""
@@ -92,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             _screenshot_when_idle(window, args.screenshot, app.quit, wait_for_query=bool(args.query))
 
     def start() -> None:
+        set_torch_threads()  # before the first job: every worker thread starts with this count
         root = Path(args.store) if args.store else default_demo_store()
         try:
             if args.store:
@@ -99,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                 loaded()
             else:
                 _open_demo(window, root, loaded, extras=not args.screenshot)
-        except (ValueError, OSError) as exc:
-            window.show_error(str(exc))
+        except (InretError, OSError) as exc:  # what a user can fix; anything else is a bug and shows as one
+            window.show_error(exc)
             if args.screenshot:
                 app.quit()
 
@@ -187,7 +208,7 @@ def find_record(store, key: str):
     else:
         match = [r for r in records if key in (r.name, r.shape_id)]
     if not match:
-        raise ValueError(f"no INR with id, name or shape id {key!r} in {store.root}")
+        raise NotFoundError(f"no INR with id, name or shape id {key!r} in {store.root}")
     return sorted(match, key=lambda r: (r.function != "sdf", r.id))[0]
 
 
@@ -200,7 +221,7 @@ def _query_when_open(window, key: str) -> None:
         return
     try:
         window.controller.query_record(find_record(window.store, key))
-    except ValueError as exc:
+    except NotFoundError as exc:
         window.statusBar().showMessage(str(exc))
 
 
@@ -210,7 +231,7 @@ def _select_when_open(window, key: str, *, after_query: bool) -> None:
 
     try:
         record = find_record(window.store, key)
-    except ValueError as exc:
+    except NotFoundError as exc:
         window.statusBar().showMessage(str(exc))
         return
     if after_query:

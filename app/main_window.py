@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
+from inret_engine.errors import InretError, NotFoundError
 from inret_engine.store import InrRecord, Store
 
 from .actions import install_actions
@@ -28,7 +29,7 @@ from .views.first_run import FirstRunView
 from .views.gallery import GalleryView
 from .views.job_bar import JobBar
 from .views.results import ResultsView
-from .workers import GeneratorWorker, JobRunner
+from .workers import GeneratorWorker, JobRunner, error_text
 
 
 class MainWindow(QMainWindow):
@@ -177,12 +178,12 @@ class MainWindow(QMainWindow):
     def _record(self, inr_id: int) -> InrRecord | None:
         try:
             return None if self.store is None else self.store.catalog.inr(int(inr_id))
-        except KeyError:
+        except NotFoundError:
             return None
 
     # --- store ---------------------------------------------------------------------------
     def open_store(self, root: Path) -> None:
-        """Open ``root`` (raises ``ValueError`` / ``OSError`` when it is not a store)."""
+        """Open ``root`` (raises :class:`~inret_engine.errors.InretError` / ``OSError`` when it is not a store)."""
         store = Store.open(root)
         if self.store is not None:
             self.store.close()
@@ -208,8 +209,8 @@ class MainWindow(QMainWindow):
     def _try(self, action: Callable[[], None]) -> None:
         try:
             action()
-        except (ValueError, OSError) as exc:
-            self.show_error(str(exc))
+        except (InretError, OSError) as exc:  # what a user can fix; anything else is a bug and shows as one
+            self.show_error(exc)
 
     def run_job(self, job: Callable[[], Iterator], *, label: str, on_done: Callable[[object], None],
                 background: bool = False, on_progress: Callable[[object], None] | None = None) -> GeneratorWorker:
@@ -264,9 +265,10 @@ class MainWindow(QMainWindow):
         self.latency.setToolTip("How long the last query took: embedding the query shape, then searching the "
                                 "index, in milliseconds")
 
-    def show_error(self, message: str) -> None:
-        """A dialog with the message's first paragraph (what follows, e.g. a traceback, is for logs)."""
-        QMessageBox.critical(self, "INRet Browser", message.split("\n\n")[0])
+    def show_error(self, error: BaseException | str) -> None:
+        """A dialog saying what went wrong: a message, a user error's own words, or that a bug happened
+        (whose traceback :func:`~app.workers.error_text` logs)."""
+        QMessageBox.critical(self, "INRet Browser", error_text(error))
 
     # --- drag and drop -------------------------------------------------------------------
     @staticmethod

@@ -22,7 +22,7 @@ from PySide6.QtGui import QImage
 
 from inret_engine.store import InrRecord
 
-from .workers import GeneratorWorker, render_pool
+from .workers import GeneratorWorker, error_text, render_pool
 
 THUMBNAIL_SIZE = 128
 MAX_PENDING = 256
@@ -96,9 +96,6 @@ class _RequestQueue:
 
 def _serve(store, queue: _RequestQueue, size: int):
     """Worker job: yield ``(queue, record_id, QImage | None, error)`` until the queue is empty."""
-    import torch  # the engine is already loaded by now; this only sets the worker's threads
-
-    torch.set_num_threads(1)  # many small ops: one thread beats two on a busy 2-core machine
     from inret_engine.render.thumbnails import cached_thumbnail, thumbnail_png
 
     while (item := queue.pop()) is not None:
@@ -195,7 +192,7 @@ class ThumbnailLoader(QObject):
         store, queue, size = self.store, self._queue, self.size
         worker = GeneratorWorker(lambda: _serve(store, queue, size), background=True)
         worker.signals.progress.connect(self._deliver)
-        worker.signals.error.connect(self._job_failed)
+        worker.signals.errored.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)
         self._worker, self._worker_queue = worker, queue
         self.pool.start(worker)
@@ -209,11 +206,11 @@ class ThumbnailLoader(QObject):
         else:
             self.ready.emit(record_id, image)
 
-    def _job_failed(self, message: str) -> None:
+    def _job_failed(self, exc: BaseException) -> None:
         """The worker itself broke (not one INR): stop trying rather than restart it in a loop."""
         if self._worker_queue is self._queue:
             self._queue = _RequestQueue(self.max_pending)
-            self.failed.emit(-1, message)
+            self.failed.emit(-1, error_text(exc))
 
     def _finished(self) -> None:
         self._worker = self._worker_queue = None

@@ -1,9 +1,13 @@
 """Long engine work off the GUI thread (STYLE.md, item 10).
 
-An engine job is a generator of progress records. :class:`GeneratorWorker` runs it in
-the Qt thread pool, re-emits each record as ``progress``, and stops between records
-when cancelled. The worker never touches a widget: everything reaches the GUI thread
-through queued signals.
+An engine job is a generator: it yields progress records and returns its result
+(:mod:`inret_engine.progress`). :class:`GeneratorWorker` runs it in the Qt thread pool,
+re-emits each record as ``progress`` and its return value as ``result``, and stops between
+records when cancelled. A job that raises hands the exception object itself to
+``errored`` (as superqt's workers do), so the GUI can tell what a user can fix
+(:class:`~inret_engine.errors.InretError`, ``OSError``: their message, as it is) from a bug
+(said to be one, its traceback logged): :func:`error_text`. The worker never touches a
+widget: everything reaches the GUI thread through queued signals.
 
 Python runs one thread at a time (the GIL), and a torch fit or render is thousands of
 small ops that each let go of it and wait to get it back: three such threads on two
@@ -16,14 +20,39 @@ background worker pauses between its items while any foreground job runs
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+
+from inret_engine.errors import InretError
+
+log = logging.getLogger(__name__)
+
+BUG_NOTE = "This is a bug in INRet Browser, not something you did; the details are in the log."
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """True for what a user can cause or fix (bad input, a damaged file, a full disk); False for a bug."""
+    return isinstance(exc, (InretError, OSError))
+
+
+def error_text(exc: BaseException | str) -> str:
+    """What the user reads about ``exc``: a user error's own message; for a bug, that it is one.
+
+    A bug's traceback goes to the log (stderr by default), once, here. A string is a message
+    the app already worded and is returned as it is.
+    """
+    if isinstance(exc, str):
+        return exc
+    if is_user_error(exc):
+        return str(exc) or type(exc).__name__
+    log.error("bug: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    return f"{type(exc).__name__}: {exc}\n\n{BUG_NOTE}"
 
 
 def render_pool(parent: QObject) -> QThreadPool:
@@ -70,19 +99,21 @@ FOREGROUND = ForegroundGate()
 
 
 class WorkerSignals(QObject):
+    """``progress(record)``, ``result(value returned)``, ``errored(exception)``, ``finished()``."""
+
     progress = Signal(object)
     result = Signal(object)
-    error = Signal(str)
+    errored = Signal(object)
     finished = Signal()
 
 
 class GeneratorWorker(QRunnable):
     """Run ``job()`` (a generator function) and emit its records.
 
-    ``result`` carries the value returned by the generator (its ``StopIteration.value``),
-    or the last record when it returns nothing. A ``foreground`` worker holds
-    :data:`FOREGROUND` while it runs; a ``background`` one waits for it to be clear
-    before each record (and stays cancellable meanwhile).
+    ``result`` carries the value the generator returned (``None`` when it returns nothing);
+    a cancelled job emits no result. ``errored`` carries the exception the job raised.
+    A ``foreground`` worker holds :data:`FOREGROUND` while it runs; a ``background`` one
+    waits for it to be clear before each record (and stays cancellable meanwhile).
     """
 
     def __init__(self, job: Callable[[], Iterator[Any]], *, foreground: bool = False, background: bool = False):
@@ -116,7 +147,6 @@ class GeneratorWorker(QRunnable):
             pass
 
     def _run(self) -> None:
-        last = None
         try:
             gen = self.job()
             while not self._cancelled:
@@ -124,17 +154,17 @@ class GeneratorWorker(QRunnable):
                 if self._cancelled:
                     continue  # the loop ends through its else: closed, no result
                 try:
-                    last = next(gen)
+                    record = next(gen)
                 except StopIteration as stop:
-                    last = stop.value if stop.value is not None else last
+                    result = stop.value
                     break
-                self.signals.progress.emit(last)
+                self.signals.progress.emit(record)
             else:
                 gen.close()
                 return
-            self.signals.result.emit(last)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes a dialog, never a crash
-            self.signals.error.emit(f"{exc}\n\n{traceback.format_exc(limit=3)}")
+            self.signals.result.emit(result)
+        except Exception as exc:  # noqa: BLE001 - any failure reaches the GUI thread, never a crash
+            self.signals.errored.emit(exc)
         finally:
             self.done = True
             self.signals.finished.emit()
@@ -155,13 +185,13 @@ class JobRunner(QObject):
         started(str): the job shown changed (a job began, or a background job shows again
             after a user job); its label.
         progress(object): a record the shown job yielded.
-        failed(str): a job raised; the message (first paragraph is for the user).
+        failed(object): a job without its own ``on_error`` raised; the exception (see :func:`error_text`).
         idle(): nothing is running or waiting in either lane.
     """
 
     started = Signal(str)
     progress = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)
     idle = Signal()
 
     def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None):
@@ -188,9 +218,9 @@ class JobRunner(QObject):
         return lane.label if lane is not None else ""
 
     def start(self, job: Callable[[], Iterator[Any]], *, label: str, on_done: Callable[[Any], None] | None = None,
-              on_error: Callable[[str], None] | None = None, background: bool = False,
+              on_error: Callable[[BaseException], None] | None = None, background: bool = False,
               on_progress: Callable[[Any], None] | None = None, foreground: bool = True) -> GeneratorWorker:
-        """Queue ``job`` in its lane; ``on_done(result)`` or ``on_error(message)`` (default:
+        """Queue ``job`` in its lane; ``on_done(result)`` or ``on_error(exception)`` (default:
         ``failed``) and every ``on_progress(record)`` follow on the GUI thread.
 
         ``foreground`` is kept for callers that said so; every user job is foreground.
@@ -242,7 +272,7 @@ class JobRunner(QObject):
                 signals.progress.connect(item.on_progress)
             if item.on_done is not None:
                 signals.result.connect(item.on_done)
-            signals.error.connect(item.on_error or self.failed)
+            signals.errored.connect(item.on_error or self.failed)
             signals.finished.connect(lambda b=background: self._finished(b))
             if self._shown() is lane:
                 self.started.emit(item.label)

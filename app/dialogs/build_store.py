@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from inret_engine.build import BuildOptions
+from inret_engine.errors import UsageError
 from inret_engine.fields import ARCHITECTURES
 from inret_engine.functions import ImplicitFunction
 
@@ -90,15 +91,15 @@ class BuildStoreDialog(QDialog):
         return Path(self.out.text().strip()).expanduser()
 
     def options(self) -> BuildOptions:
-        """The chosen options; raises ``ValueError`` naming what is missing."""
+        """The chosen options; raises :class:`~inret_engine.errors.UsageError` naming what is missing."""
         if not self.source_text():
-            raise ValueError("choose a folder of shapes (or the demo shapes)")
+            raise UsageError("choose a folder of shapes (or the demo shapes)")
         if not self.out.text().strip():
-            raise ValueError("choose a folder for the store")
+            raise UsageError("choose a folder for the store")
         archs = tuple(a for a, box in self.archs.items() if box.isChecked())
         functions = tuple(f for f, box in self.functions.items() if box.isChecked())
         if not archs or not functions:
-            raise ValueError("choose at least one architecture and one function")
+            raise UsageError("choose at least one architecture and one function")
         cats = tuple(c.strip() for c in self.categories.text().split(",") if c.strip()) or None
         return BuildOptions(archs=archs, functions=functions, categories=cats,
                             per_category=self.per_category.value() or None, steps=self.steps.value() or None,

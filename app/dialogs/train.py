@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from inret_engine.errors import UsageError
+
 from ..jobs import TrainChoice
 from . import ok_cancel
 
@@ -45,9 +47,9 @@ class TrainDialog(QDialog):
         form.addRow(ok_cancel(self, "Train"))
 
     def choice(self) -> TrainChoice:
-        """The chosen settings; raises ``ValueError`` when no architecture is checked."""
+        """The chosen settings; raises :class:`~inret_engine.errors.UsageError` when no architecture is checked."""
         archs = tuple(a for a, box in self.boxes.items() if box.isChecked())
         if not archs:
-            raise ValueError("choose at least one architecture to train")
+            raise UsageError("choose at least one architecture to train")
         return TrainChoice(archs=archs, steps=self.steps.value(), batch_shapes=self.batch.value(),
                            split=self.split.currentData())

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models.shape_jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
-from ..workers import GeneratorWorker, render_pool
+from ..workers import GeneratorWorker, error_text, render_pool
 from .colour_bar import ColourBarWidget
 from .panel_style import CHECKBOX_QSS
 
@@ -346,7 +346,7 @@ class CutawayPanel(QWidget):
         worker = GeneratorWorker(lambda: cutaway_job(store, records, axis, offset, generation=gen, size=size,
                                                      resolution=res, cache=cache), background=True)
         worker.signals.progress.connect(self._deliver)
-        worker.signals.error.connect(self._job_failed)
+        worker.signals.errored.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)
         self._worker = worker
         self.pool.start(worker)
@@ -365,7 +365,8 @@ class CutawayPanel(QWidget):
         target[item.function].set_image(to_pixmap(item.rgb))
         self.last_ms.setdefault(item.function, {})[item.kind] = item.ms
 
-    def _job_failed(self, message: str) -> None:
+    def _job_failed(self, exc: BaseException) -> None:
+        message = error_text(exc)
         self._say(message.split("\n")[0], error=True)
         self.failed.emit(message)
 

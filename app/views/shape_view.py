@@ -21,7 +21,7 @@ from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from ..models.shape_jobs import MeshData, PanelImage, mesh_job, slice_job
-from ..workers import GeneratorWorker, render_pool
+from ..workers import GeneratorWorker, error_text, render_pool
 from .panel_style import CHECKBOX_QSS
 
 COLOURS = ("#4a86d6", "#ec8b2c")
@@ -244,7 +244,7 @@ class ShapeView(QWidget):
         worker = GeneratorWorker(lambda: mesh_job(store, records, generation=gen, resolution=res),
                                  background=True)
         worker.signals.progress.connect(self._deliver)
-        worker.signals.error.connect(self._job_failed)
+        worker.signals.errored.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)
         self._worker = worker
         self.pool.start(worker)
@@ -261,7 +261,8 @@ class ShapeView(QWidget):
             if self.slice_box.isChecked():
                 self._request_slice()
 
-    def _job_failed(self, message: str) -> None:
+    def _job_failed(self, exc: BaseException) -> None:
+        message = error_text(exc)
         self.status.setText(f"<span style='color:#ff8a80'>{message.splitlines()[0]}</span>")
         self.failed.emit(message)
 

@@ -24,8 +24,9 @@ def _tiny_hash_store(root):
     from inret_engine.build import resolve_sources
     from inret_engine.data.loading import normalize
     from inret_engine.data.sampling import sample_ground_truth
-    from inret_engine.fit import FitSettings, fit_to_end
+    from inret_engine.fit import FitSettings, fit
     from inret_engine.functions import ImplicitFunction
+    from inret_engine.progress import run_to_end
     from inret_engine.store import ShapeINR, Store
     from tests.conftest import TINY_CONFIGS
 
@@ -43,7 +44,7 @@ def _tiny_hash_store(root):
                                               normalization=geom.normalization.to_dict(), is_point_cloud=False))
                 gts.append(gt)
             for function in ImplicitFunction:
-                field = fit_to_end(config, function, gts, [s.shape_id for s in shapes], FitSettings(steps=15))
+                field = run_to_end(fit(config, function, gts, [s.shape_id for s in shapes], FitSettings(steps=15)))
                 for i, shape in enumerate(shapes):
                     labels = {"name": shape.name, "category": shape.category, "split": shape.split,
                               "shape_id": shape.shape_id, "source": shape.source}
@@ -58,8 +59,9 @@ def _train_tiny_encoder(root, out):
     import torch
 
     from inret_engine.encoders.dataset import TrainingSet
-    from inret_engine.encoders.training import TrainSettings, train_to_end
+    from inret_engine.encoders.training import TrainSettings, train
     from inret_engine.functions import ImplicitFunction
+    from inret_engine.progress import run_to_end
     from inret_engine.retrieval.retriever import Retriever
     from inret_engine.store import Store
 
@@ -68,7 +70,7 @@ def _train_tiny_encoder(root, out):
     try:
         with Store.open(root) as store:
             data = TrainingSet.from_store(store, "hash", list(ImplicitFunction), split=None)
-            model = train_to_end(data, "hash", TrainSettings(steps=5, batch_shapes=4, points=256))
+            model = run_to_end(train(data, "hash", TrainSettings(steps=5, batch_shapes=4, points=256)))
             model.save(out)
             Retriever.install(store, out)
             list(Retriever(store, model).update())

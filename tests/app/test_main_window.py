@@ -10,7 +10,8 @@ import time  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.workers import FOREGROUND, GeneratorWorker, JobRunner  # noqa: E402
+from app.workers import BUG_NOTE, FOREGROUND, GeneratorWorker, JobRunner, error_text  # noqa: E402
+from inret_engine.errors import InrFileError, NotFoundError  # noqa: E402
 
 
 def test_open_store_lists_every_inr(qtbot, bare_store):
@@ -33,6 +34,15 @@ def test_worker_reports_progress_and_result(qtbot):
     with qtbot.waitSignal(worker.signals.result, timeout=5000) as blocker:
         worker.run()
     assert seen == [0, 1, 2] and blocker.args == ["done"]
+
+
+def test_the_result_is_what_the_job_returns_never_its_last_record(qtbot):
+    def job():
+        yield "a record"
+    worker = GeneratorWorker(job)
+    with qtbot.waitSignal(worker.signals.result, timeout=5000) as blocker:
+        worker.run()
+    assert blocker.args == [None]
 
 
 def test_background_workers_pause_while_a_foreground_job_runs(qtbot, monkeypatch):
@@ -86,29 +96,50 @@ def test_a_waiting_background_worker_can_be_cancelled(qtbot):
         assert not t.is_alive() and bg.done and results == []
 
 
-def test_worker_turns_exceptions_into_an_error_signal(qtbot):
+def test_worker_hands_over_the_exception_object(qtbot):
+    error = ValueError("bad mesh")
+
     def job():
         yield 1
-        raise ValueError("bad mesh")
+        raise error
     worker = GeneratorWorker(job)
-    with qtbot.waitSignal(worker.signals.error, timeout=5000) as blocker:
+    with qtbot.waitSignal(worker.signals.errored, timeout=5000) as blocker:
         worker.run()
-    assert "bad mesh" in blocker.args[0]
+    assert blocker.args[0] is error and blocker.args[0].__traceback__ is not None
 
 
-def test_a_failing_job_shows_a_dialog_and_the_window_carries_on(qtbot, monkeypatch):
+def test_user_errors_read_as_they_are_and_bugs_say_so_and_are_logged(caplog):
+    assert error_text(InrFileError("model.inr", "truncated file")) == "model.inr: truncated file"
+    assert error_text(NotFoundError("no INR with id 7")) == "no INR with id 7"
+    assert error_text(FileNotFoundError(2, "No such file or directory", "a.ply")).endswith("'a.ply'")
+    assert error_text("Open a store first.") == "Open a store first."  # a message the app worded
+    assert not caplog.records
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        text = error_text(exc)
+    assert text.startswith("KeyError: 'missing'") and BUG_NOTE in text
+    (record,) = caplog.records
+    assert record.levelname == "ERROR" and record.exc_info[1].__traceback__ is not None
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (InrFileError("model.inr", "truncated file"), "model.inr: truncated file"),  # a user error: its own words
+    (ValueError("operands could not be broadcast"), f"ValueError: operands could not be broadcast\n\n{BUG_NOTE}"),
+])
+def test_a_failing_job_shows_a_dialog_and_the_window_carries_on(qtbot, monkeypatch, error, expected):
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
     window = MainWindow()
     qtbot.addWidget(window)
 
     def job():
-        raise ValueError("model.inr: truncated file")
+        raise error
         yield  # pragma: no cover
 
     worker = window.run_job(job, label="Loading", on_done=lambda _: None)
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
-    assert shown == ["model.inr: truncated file"]
+    assert shown == [expected]
     qtbot.waitUntil(lambda: not window.progress.isVisible(), timeout=5000)
     assert worker.cancelled is False
 

@@ -23,8 +23,9 @@ from app.views.cutaways import CutawayPanel  # noqa: E402
 from app.views.embedding_map import EmbeddingMapView  # noqa: E402
 from app.views.shape_view import ShapeView  # noqa: E402
 from inret_engine.data.sampling import sample_ground_truth  # noqa: E402
-from inret_engine.fit import FitSettings, fit_to_end  # noqa: E402
+from inret_engine.fit import FitSettings, fit  # noqa: E402
 from inret_engine.functions import ImplicitFunction  # noqa: E402
+from inret_engine.progress import run_to_end  # noqa: E402
 from inret_engine.store import InrRecord, ShapeINR, Store  # noqa: E402
 from tests.conftest import TINY_CONFIGS, geometry_of  # noqa: E402
 
@@ -83,8 +84,8 @@ def panel_store(tmp_path_factory):
                                               is_point_cloud=False))
             for function in ImplicitFunction:
                 n = 2 if function is ImplicitFunction.SDF else 1  # the ring has an SDF INR only
-                field = fit_to_end(config, function, gts[:n], [s.shape_id for s in shapes[:n]],
-                                   FitSettings(steps=20, points_per_step=1024))
+                field = run_to_end(fit(config, function, gts[:n], [s.shape_id for s in shapes[:n]],
+                                   FitSettings(steps=20, points_per_step=1024)))
                 for i in range(n):
                     store.add_inr(ShapeINR(config, function, field.inr_tensors(i), labels={"name": shapes[i].name}),
                                   shape=shapes[i])

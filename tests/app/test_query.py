@@ -139,14 +139,15 @@ def test_drop_an_inr_file_queries_with_it(qtbot, window, tmp_path):
 
 
 def test_drop_an_inr_of_an_architecture_no_encoder_knows_distills_it(qtbot, window, tmp_path):
-    from inret_engine.fit import FitSettings, fit_to_end
+    from inret_engine.fit import FitSettings, fit
     from inret_engine.functions import ImplicitFunction
+    from inret_engine.progress import run_to_end
     from inret_engine.store import ShapeINR, save_shape_inr
     from tests.conftest import TINY_CONFIGS
 
     with Store.open(window.store.root) as store:
         gt = store.ground_truth(store.records()[0].shape_id)
-    field = fit_to_end(TINY_CONFIGS["triplane"], ImplicitFunction.SDF, [gt], ["x"], FitSettings(steps=20))
+    field = run_to_end(fit(TINY_CONFIGS["triplane"], ImplicitFunction.SDF, [gt], ["x"], FitSettings(steps=20)))
     path = tmp_path / "triplane.inr"
     save_shape_inr(path, ShapeINR(field.config, ImplicitFunction.SDF, field.inr_tensors(0), {"name": "odd"}))
     with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as blocker:
@@ -157,8 +158,9 @@ def test_drop_an_inr_of_an_architecture_no_encoder_knows_distills_it(qtbot, wind
 
 
 def test_a_store_inr_no_encoder_knows_is_distilled_once_then_queried(qtbot, query_store, errors, tmp_path):
-    from inret_engine.fit import FitSettings, fit_to_end
+    from inret_engine.fit import FitSettings, fit
     from inret_engine.functions import ImplicitFunction
+    from inret_engine.progress import run_to_end
     from inret_engine.store import ShapeINR
     from tests.conftest import TINY_CONFIGS
 
@@ -166,8 +168,8 @@ def test_a_store_inr_no_encoder_knows_is_distilled_once_then_queried(qtbot, quer
     shutil.copytree(query_store, root)
     with Store.open(root) as store:  # one triplane INR beside the hash ones: no encoder knows it
         shape = store.catalog.shape(store.records()[0].shape_id)
-        field = fit_to_end(TINY_CONFIGS["triplane"], ImplicitFunction.SDF, [store.ground_truth(shape.shape_id)],
-                           [shape.shape_id], FitSettings(steps=30))
+        field = run_to_end(fit(TINY_CONFIGS["triplane"], ImplicitFunction.SDF, [store.ground_truth(shape.shape_id)],
+                           [shape.shape_id], FitSettings(steps=30)))
         odd = store.add_inr(ShapeINR(field.config, ImplicitFunction.SDF, field.inr_tensors(0),
                                      {"name": shape.name, "category": shape.category, "shape_id": shape.shape_id}),
                             shape=shape)
