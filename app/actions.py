@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from inret_engine.errors import InretError, UsageError
-
-from .jobs import DROP_SUFFIXES, build_store_job, trainable_archs
+from inret_engine.model_set import trainable_archs
+from inret_engine.query_file import QUERY_SUFFIXES
 
 
 def install_actions(window) -> dict[str, QAction]:
@@ -112,7 +112,7 @@ def set_z_up(window, on: bool) -> None:
 
 
 def choose_query_file(window) -> None:
-    pattern = " ".join(f"*{s}" for s in DROP_SUFFIXES)
+    pattern = " ".join(f"*{s}" for s in QUERY_SUFFIXES)
     path, _ = QFileDialog.getOpenFileName(window, "Query with a file", "", f"INRs, meshes, point clouds ({pattern})")
     if path:
         window.controller.query_file(Path(path))
@@ -152,10 +152,23 @@ def build_store(window) -> None:
             window.show_error(exc)
             continue
         source, out = dialog.source_text(), dialog.store_path()
-        window.runner.start(lambda source=source, out=out, options=options: build_store_job(source, out, options),
+        window.runner.start(lambda source=source, out=out, options=options: _build_job(source, out, options),
                             label=f"Building {out.name}",
                             on_done=lambda root: window.try_open(root))
         return
+
+
+def _build_job(source: str, out: Path, options):
+    """The job behind Build Store…: ``inret build-store SOURCE --out OUT``; returns the store folder."""
+    from inret_engine.build import build_store, resolve_sources
+    from inret_engine.progress import Progress
+    from inret_engine.store import Store
+
+    yield Progress(f"Finding shapes in {source}")
+    sources = resolve_sources(source, categories=options.categories, per_category=options.per_category)
+    with Store.create(Path(out)) as store:
+        yield from build_store(store, sources, options)
+    return Path(out)
 
 
 def train_encoders(window) -> None:

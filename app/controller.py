@@ -13,17 +13,27 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from inret_engine.data.geometry import ShapeLoadError
 from inret_engine.errors import InretError, UsageError
-from inret_engine.model_set import ModelSet
+from inret_engine.model_set import ModelSet, TrainChoice, train_encoders
+from inret_engine.query_file import OnTheFly, distill_into, inr_from_file, queryable
+from inret_engine.render.thumbnails import thumbnail_image
+from inret_engine.retrieval.results import (
+    DEFAULT_K,
+    RETRIEVE_MODES,
+    QueryOutcome,
+    QuerySubject,
+    elapsed_ms,
+    export_results,
+    run_query,
+)
 from inret_engine.store import InrFileError, InrRecord, ShapeINR, Store
 
-from .jobs import OnTheFly, TrainChoice, droppable, query_inr_from_file, render_png, train_encoders
 from .messages import NO_ENCODER, file_problem_message, no_encoder_advice, refused_file_message
-from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome, QuerySubject, elapsed_ms, export_results, run_query
 from .thumbnail_cache import THUMBNAIL_SIZE
 from .workers import GeneratorWorker, JobRunner, is_user_error
 
@@ -160,7 +170,7 @@ class QueryController(QObject):
     def query_file(self, path: Path) -> None:
         """Query with a dropped ``.inr``, mesh or point-cloud file (distilled or fitted first)."""
         path = Path(path)
-        if not droppable(path) or path.is_dir():
+        if not queryable(path) or path.is_dir():
             self.error.emit(refused_file_message(path))
             return
         if self.store is None:
@@ -189,7 +199,7 @@ class QueryController(QObject):
         if not encoders:
             raise UsageError(NO_ENCODER)
         try:
-            return (yield from query_inr_from_file(path, encoders, self.on_the_fly))
+            return (yield from inr_from_file(path, encoders, self.on_the_fly))
         except InrFileError as exc:  # what the user can fix gets words; anything else is a bug and shows as one
             raise InretError(file_problem_message(path, exc.problem)) from exc
         except (ShapeLoadError, OSError) as exc:
@@ -234,8 +244,6 @@ class QueryController(QObject):
         return retriever
 
     def _distill_record(self, record: InrRecord) -> None:
-        from .jobs import distill_into
-
         store, encoders, settings = self.store, self.encoders, self.on_the_fly
         self.message.emit(f"No encoder for {record.arch} {record.function.upper()} INRs: distilling {record.name}")
 
@@ -267,7 +275,9 @@ class QueryController(QObject):
             return
 
         def job():
-            return subject, QImage.fromData(render_png(subject.inr, THUMBNAIL_SIZE), "PNG")
+            rgba = np.ascontiguousarray(thumbnail_image(subject.inr, THUMBNAIL_SIZE))
+            image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], 4 * rgba.shape[1], QImage.Format.Format_RGBA8888)
+            return subject, image.copy()
             yield  # pragma: no cover - a generator for GeneratorWorker
 
         self._start(job, self._rendered, self.render_pool)

@@ -138,7 +138,7 @@ def _open_demo(window, root: Path, loaded, *, extras: bool = True, plan=None) ->
     ``loaded()`` follows when the whole essential phase is in. Then, with the window in
     use, the extra architectures and functions are built in the background.
     """
-    from .demo import CategoryReady, DemoPlan, build_demo_job, phase_is_complete
+    from inret_engine.demo import CategoryReady, DemoPlan, build_demo_job, phase_is_complete
 
     plan = plan or DemoPlan.default()
 
@@ -214,9 +214,9 @@ def find_record(store, key: str):
 
 def _query_when_open(window, key: str) -> None:
     """Query with a store INR (id, name, shape id) or, when ``key`` is a file, with that file."""
-    from .jobs import droppable
+    from inret_engine.query_file import queryable
 
-    if droppable(Path(key)) and Path(key).is_file():
+    if queryable(Path(key)) and Path(key).is_file():
         window.controller.query_file(Path(key))
         return
     try:

@@ -18,13 +18,13 @@ from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from inret_engine.errors import InretError, NotFoundError
+from inret_engine.query_file import queryable
+from inret_engine.retrieval.results import DEFAULT_K, RETRIEVE_MODES, QueryOutcome
 from inret_engine.store import InrRecord, Store
 
 from .actions import install_actions
 from .controller import QueryController
-from .jobs import droppable
 from .panels import SidePanels
-from .query import DEFAULT_K, RETRIEVE_MODES, QueryOutcome
 from .views.first_run import FirstRunView
 from .views.gallery import GalleryView
 from .views.job_bar import JobBar
@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
         if not files:
             return
         event.acceptProposedAction()
-        usable = [f for f in files if droppable(f) and not f.is_dir()]
+        usable = [f for f in files if queryable(f) and not f.is_dir()]
         if not usable:
             self.controller.query_file(files[0])  # says why it cannot be used
             if len(files) > 1:

@@ -24,10 +24,10 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from inret_engine.retrieval.results import QuerySubject
 from inret_engine.store import InrRecord
 
 from .map_panel import MapPanel
-from .query import QuerySubject
 from .views.cutaways import CutawayPanel
 from .views.panel_style import CHECKBOX_QSS
 from .views.shape_view import ShapeView

@@ -1,35 +1,28 @@
-"""The models a store is searched with, as one set: its own and the shipped shared one.
+"""The models a store is searched with, as one set: its own and the shipped shared one; training more.
 
 A store may hold several trained models (one per architecture config, each with an
 encoder per implicit function), or none and use the shipped shared model.
 :class:`ModelSet` loads them one by one, so a stale or damaged model file is reported
 instead of hiding the good ones, and answers the two questions a query asks: which
 retriever embeds this INR, and into which architecture an INR that no model knows should
-be distilled (or a dropped mesh fitted).
+be distilled (or a dropped mesh fitted). :func:`train_encoders` trains per-architecture
+models on a store's INRs and installs them (the browser's "Train Encoders…").
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
 
 from .encoders.model import INRetModel
 from .errors import UsageError
 from .fields import FieldConfig, default_config
 from .functions import ImplicitFunction
+from .progress import Job, Progress, relay
 from .retrieval.retriever import Retriever
 from .store import InrRecord, ShapeINR, Store
-
-FUNCTION_ORDER = (ImplicitFunction.SDF, ImplicitFunction.UDF, ImplicitFunction.OCC)
-
-@dataclasses.dataclass(frozen=True)
-class UpdateProgress:
-    """Embedding progress over every installed model."""
-
-    stage: str
-    done: int
-    total: int
-    message: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +38,7 @@ def aligns_poses(store) -> bool:
     """Whether ``store``'s shapes were turned onto their principal axes when it was built
     (``inret build-store --align``): most recorded normalisations rotate.
 
-    A shape dropped on the browser is placed the same way (``app.jobs.fit_shape``), so
+    A shape dropped on the browser is placed the same way (:func:`inret_engine.query_file.fit_shape`), so
     it is compared with, and shown like, the store's shapes: unaligned, a z-up mesh dropped
     on an aligned store kept its file's pose while every store shape had been turned.
     """
@@ -99,12 +92,12 @@ class ModelSet:
                          f"{r.model.spec.arch} ({', '.join(f.upper() for f in r.model.spec.functions)})"
                          for r in self.retrievers)
 
-    def update(self) -> Iterator[UpdateProgress]:
+    def update(self) -> Job[None]:
         """Bring every model's embeddings and index up to date (see :meth:`Retriever.update`)."""
         for n, retriever in enumerate(self.retrievers, 1):
             label = f"Embedding with the {retriever.model.spec.name} encoder ({n}/{len(self.retrievers)})"
             for event in retriever.update():
-                yield UpdateProgress(label, event.done, event.total)
+                yield Progress(label, event.done, event.total)
             self.config_of(retriever)  # resolve configs here, off the GUI thread
 
     # --- choosing a model -------------------------------------------------------------
@@ -163,3 +156,67 @@ class ModelSet:
                 config = default_config(retriever.model.spec.arch)
             self._configs[config_id] = config
         return self._configs[config_id]
+
+
+# --- training models for a store ---------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class TrainChoice:
+    """What to train for a store: small defaults that finish in minutes on two CPU cores."""
+
+    archs: tuple[str, ...]
+    steps: int = 100
+    batch_shapes: int = 8
+    points: int = 512
+    split: str | None = "train"
+    """Train on this split; on every split when it holds too few shapes. None: every split."""
+
+
+def trainable_archs(store: Store) -> dict[str, list[str]]:
+    """Architecture -> functions of its INRs in the store (what an encoder could be trained on)."""
+    out: dict[str, set[str]] = {}
+    for r in store.records():
+        out.setdefault(r.arch, set()).add(r.function)
+    order = [f.value for f in ImplicitFunction]
+    return {a: [f for f in order if f in fns] for a, fns in sorted(out.items())}
+
+
+def train_encoders(store: Store, choice: TrainChoice) -> Job[list[Path]]:
+    """Job: train one model per architecture of ``choice`` and install it in the store.
+
+    Returns:
+        The installed model files (``STORE/models/*.enc``).
+
+    Raises:
+        UsageError: the store has no INRs of an architecture asked for.
+    """
+    from .encoders.training import TrainSettings, train
+
+    functions = trainable_archs(store)
+    installed = []
+    settings = TrainSettings(steps=choice.steps, batch_shapes=choice.batch_shapes, points=choice.points)
+    for n, arch in enumerate(choice.archs, 1):
+        if arch not in functions:
+            raise UsageError(f"the store has no {arch} INRs to train an encoder on")
+        yield Progress(f"Reading {arch} INRs ({n}/{len(choice.archs)})")
+        data = _training_set(store, arch, functions[arch], choice.split)
+        stage = f"Training the {arch} encoder ({n}/{len(choice.archs)})"
+        model = yield from relay(train(data, arch, settings, report_every=max(1, settings.steps // 50)),
+                                 lambda p, stage=stage: dataclasses.replace(p, stage=stage))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{arch}.enc"
+            model.save(path)
+            installed.append(Retriever.install(store, path))
+    return installed
+
+
+def _training_set(store: Store, arch: str, functions: Sequence[str], split: str | None):
+    """Shapes with an INR of every function; every split when the training split is too small."""
+    from .encoders.dataset import TrainingSet
+
+    fns = [ImplicitFunction.parse(f) for f in functions]
+    try:
+        return TrainingSet.from_store(store, arch, fns, split=split)
+    except ValueError:
+        if split is None:
+            raise
+        return TrainingSet.from_store(store, arch, fns, split=None)

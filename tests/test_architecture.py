@@ -27,7 +27,7 @@ LAYERS = {
     "fit": 4, "encoders": 4,
     "build": 5, "distill": 5, "retrieval": 5,
     "repair": 6, "baselines": 6, "model_set": 6,
-    "benchmark": 7, "scale": 7,
+    "benchmark": 7, "scale": 7, "query_file": 7, "demo": 7,
     "cli": 8,
 }
 

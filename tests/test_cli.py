@@ -201,3 +201,55 @@ def test_pretrain_then_label_aware_fine_tuning(tmp_path, capsys, tiny_demo_store
     assert fine.spec.base_channels > 0 and fine.history[-1]["objective"] == "supcon"
     assert main(["embed", str(store), "--encoder", str(tuned)]) == 0
     assert "36 INRs embedded" in capsys.readouterr().out  # 12 shapes x SDF, UDF, Occ: one index
+
+
+def test_query_with_any_file_distills_or_fits_it_and_writes_the_browsers_rows(tmp_path, capsys):
+    """A store whose one model reads triplane INRs: an octree INR file is distilled, a z-up mesh fitted,
+    and the rows printed, exported and shown by the browser are one layout."""
+    import csv
+    import shutil
+
+    import trimesh
+
+    from inret_engine.retrieval.results import FIELDS
+
+    out, model = tmp_path / "S", tmp_path / "m.enc"
+    assert main(["build-store", "demo", "--out", str(out), "--categories", "chair,mug", "--per-category", "2",
+                 "--function", "sdf", *FAST]) == 0
+    assert main(["train-encoder", str(out), "--arch", "triplane", "--functions", "sdf", "--steps", "2",
+                 "--split", "all", "--out", str(model)]) == 0
+    assert main(["embed", str(out), "--encoder", str(model)]) == 0
+    assert main(["build-store", "demo", "--out", str(out), "--categories", "chair", "--per-category", "1",
+                 "--function", "sdf", "--arch", "octree", "--steps", "30", "--quiet"]) == 0  # no model reads it
+    with Store.open(out) as store:
+        (source,) = store.records(arch="octree")
+        shutil.copyfile(store.path_of(source), tmp_path / "q.inr")
+    capsys.readouterr()
+
+    assert main(["query", str(out), str(tmp_path / "q.inr"), "-k", "3", "--steps", "2", "--json",
+                 "--export", str(tmp_path / "r.csv")]) == 0
+    printed = capsys.readouterr()
+    doc = json.loads(printed.out)
+    assert "q.inr: distilled from octree SDF" in printed.err
+    assert doc["query"] == {"id": None, "name": source.name, "category": source.category, "function": "sdf",
+                            "arch": "triplane", "source": str(tmp_path / "q.inr")}
+    assert (doc["retrieve"], doc["k"], len(doc["results"])) == ("any", 3, 3)  # four shapes, its own left out
+    assert all(r["shape_id"] != source.shape_id for r in doc["results"])
+    assert [r["rank"] for r in doc["results"]] == [1, 2, 3] and list(doc["results"][0]) == list(FIELDS)
+    with (tmp_path / "r.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["id"], r["score"]) for r in rows] == [(str(r["id"]), str(r["score"])) for r in doc["results"]]
+
+    trimesh.creation.box(extents=(0.3, 0.5, 1.0)).export(tmp_path / "tall.stl")
+    assert main(["query", str(out), str(tmp_path / "tall.stl"), "-k", "2", "--z-up", "--steps", "2"]) == 0
+    printed = capsys.readouterr()
+    assert "Sampling tall.stl" in printed.err and "tall.stl: fitted from tall.stl" in printed.err
+    lines = printed.out.splitlines()
+    assert lines[0].startswith(f"query {tmp_path / 'tall.stl'}: embed") and len(lines) == 3
+
+    (tmp_path / "notes.txt").write_text("not a shape")
+    assert main(["query", str(out), str(tmp_path / "notes.txt")]) == 2
+    assert "notes.txt: cannot query with a .txt file" in capsys.readouterr().err
+    (tmp_path / "bad.inr").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    assert main(["query", str(out), str(tmp_path / "bad.inr")]) == 2
+    assert "inret query: error:" in capsys.readouterr().err

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from inret_engine.errors import UsageError
+from inret_engine.model_set import TrainChoice
 
-from ..jobs import TrainChoice
 from . import ok_cancel
 
 

@@ -1,6 +1,6 @@
 """The results strip's model: the query first, then its neighbours best first.
 
-Row 0 is the :class:`~app.query.QuerySubject`; rows 1..k are the hits. Text is there as
+Row 0 is the :class:`~inret_engine.retrieval.results.QuerySubject`; rows 1..k are the hits. Text is there as
 soon as a query is answered; thumbnails arrive later, as with the gallery: the first
 read of a row's ``DecorationRole`` emits ``thumbnail_wanted(record)`` once, and a
 placeholder shows until :meth:`ResultsModel.set_thumbnail` brings the image. A query
@@ -13,11 +13,11 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+from inret_engine.retrieval.results import QueryOutcome, QuerySubject
 from inret_engine.retrieval.retriever import Hit
 from inret_engine.store import InrRecord
 
 from ..messages import similarity_text, similarity_tooltip
-from ..query import QueryOutcome, QuerySubject
 from .gallery_model import RecordRole, ThumbnailStateRole, placeholder_pixmap, tooltip
 
 ScoreRole = Qt.UserRole + 10

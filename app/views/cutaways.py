@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.shape_jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
+from inret_engine.render.jobs import FUNCTIONS, PanelImage, cutaway_job, siblings
+
 from ..workers import GeneratorWorker, error_text, render_pool
 from .colour_bar import ColourBarWidget
 from .panel_style import CHECKBOX_QSS
@@ -203,7 +204,7 @@ class CutawayPanel(QWidget):
 
         Args:
             source: anything with ``load(subject) -> ShapeINR`` (:class:`app.panels.InrSource`).
-            subject: a :class:`~app.query.QuerySubject` carrying its INR.
+            subject: a :class:`~inret_engine.retrieval.results.QuerySubject` carrying its INR.
         """
         self.store, self.records, self._cache, self.only_own = source, {subject.function: subject}, {}, True
         self._generation += 1

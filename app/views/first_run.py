@@ -2,8 +2,8 @@
 
 It fills the gallery's place while no shape is ready, then shrinks to one line above the
 gallery as categories become browsable, and hides when the first phase is done. It reads
-the build's records: :class:`~app.demo.PhaseProgress` (percentage, categories being
-fitted, time left) and :class:`~app.demo.CategoryReady`; others are ignored.
+the build's records: :class:`~inret_engine.demo.PhaseProgress` (percentage, categories being
+fitted, time left) and :class:`~inret_engine.demo.CategoryReady`; others are ignored.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..demo import duration_text
+from inret_engine.demo import duration_text
 
 INTRO = ("First start only: a few shapes of every demo category are fitted as small neural fields "
          "(hash-grid SDFs) and embedded with the shipped model. Each category appears in the gallery "

@@ -16,9 +16,10 @@ from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QListView, QVBoxLayout, QWidget
 
+from inret_engine.retrieval.results import RETRIEVE_MODES, QueryOutcome, QuerySubject
+
 from ..messages import SIMILARITY_HELP, similarity_text
 from ..models.results_model import IsQueryRole, ItemRole, MatchRole, ResultsModel, ScoreRole
-from ..query import RETRIEVE_MODES, QueryOutcome, QuerySubject
 from ..thumbnail_cache import THUMBNAIL_SIZE, ThumbnailLoader
 from .gallery import ARCH_NAMES, CARD, CardDelegate
 

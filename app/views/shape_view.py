@@ -1,12 +1,12 @@
 """The 3D view: an INR's marching-cubes mesh in a rotatable pyvistaqt viewport.
 
-Meshes are computed by :func:`~app.models.shape_jobs.mesh_job` in a worker and turned
+Meshes are computed by :func:`~inret_engine.render.jobs.mesh_job` in a worker and turned
 into ``pyvista.PolyData`` on the GUI thread. A query and a result show side by side
 (or overlaid) in two colours. The camera frames every vertex with a small margin for the
 viewport's shape (:func:`~inret_engine.render.camera.fit_distance`), so a tall chair in
 a wide view keeps its legs. "Slice plane" cuts the selected INR open at ``axis = offset``
 (the part on the camera's side is removed) and shows its field there in the cutaway
-colours (:func:`~app.models.shape_jobs.slice_job`, off the GUI thread); the slider moves
+colours (:func:`~inret_engine.render.jobs.slice_job`, off the GUI thread); the slider moves
 the plane. Where OpenGL cannot start (``QT_QPA_PLATFORM=offscreen``, no GL driver,
 pyvistaqt missing) the view says so in a label instead of crashing; meshes are then
 still computed, so callers see the same signals.
@@ -20,7 +20,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ..models.shape_jobs import MeshData, PanelImage, mesh_job, slice_job
+from inret_engine.render.jobs import MeshData, PanelImage, mesh_job, slice_job
+
 from ..workers import GeneratorWorker, error_text, render_pool
 from .panel_style import CHECKBOX_QSS
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -17,9 +19,15 @@ from ..encoders.pretrained import corpus_from_store, pretrained_path
 from ..encoders.training import TrainSettings, train
 from ..errors import UsageError
 from ..functions import parse_functions
+from ..model_set import ModelSet
+from ..progress import Progress, relay, run_to_end
+from ..query_file import QUERY_SUFFIXES, OnTheFly, inr_from_file
 from ..retrieval.evaluation import evaluate
+from ..retrieval.results import QueryOutcome, QuerySubject, export_results, results_document, results_table
+from ..retrieval.results import run_query as query_subject
 from ..retrieval.retriever import Retriever
-from ..store import Store, load_shape_inr
+from ..store import Store
+from .bars import run_with_bars
 
 
 def add_parsers(sub) -> None:
@@ -59,15 +67,24 @@ def add_parsers(sub) -> None:
     _backend_arguments(e, "index backend to use from now on: hnsw or milvus (re-indexes from the cached embeddings)")
     e.set_defaults(run=run_embed)
 
-    q = sub.add_parser("query", help="the INRs most similar to an .inr file")
+    q = sub.add_parser("query", help="the INRs most similar to an .inr file, a mesh or a point cloud",
+                       description="The INRs of STORE most similar to FILE: an .inr file (distilled into an "
+                                   "architecture an installed model reads when none reads its own), or a mesh or "
+                                   "point cloud (fitted into one on the fly). Progress goes to stderr.")
     q.add_argument("store")
-    q.add_argument("query", help=".inr file")
+    q.add_argument("query", metavar="FILE", help=f"the query: {', '.join(QUERY_SUFFIXES)}")
     q.add_argument("-k", type=int, default=10)
     q.add_argument("--function", default="any",
                    help="any (default: one space holds every function), same, sdf, udf or occ")
     q.add_argument("--include-self", action="store_true",
                    help="keep INRs of the query's own shape (by its shape id label) in the results")
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--json", action="store_true", help="print the results as JSON (the browser's export layout)")
+    q.add_argument("--export", default=None, metavar="PATH",
+                   help="also write the results to PATH (.csv or .json), as the browser's Export does")
+    q.add_argument("--z-up", action="store_true",
+                   help="a mesh or point cloud with z up (STL, CAD, ModelNet, SHREC'12): turned y-up first")
+    q.add_argument("--steps", type=int, default=None,
+                   help="fitting or distillation steps for a FILE that needs them (default: the architecture's)")
     q.add_argument("--arch", default=None, help="only INRs of this architecture")
     q.add_argument("--category", default=None, help="only INRs of this category")
     _backend_arguments(q, "index backend (default: the one chosen with inret embed --backend, else hnsw)")
@@ -143,11 +160,7 @@ def run_embed(args: argparse.Namespace) -> int:
         if args.encoder is not None:
             Retriever.install(store, Path(args.encoder))
         retriever = Retriever(store, _model(store, args.encoder))
-        with tqdm(desc="embedding", unit="INR", file=sys.stderr) as bar:
-            for event in retriever.update(embedder=embedder):
-                bar.total = event.total
-                bar.n = event.done
-                bar.refresh()
+        run_with_bars(retriever.update(embedder=embedder), units={"embedding": "INR"})
         print(f"{len(retriever.ready_index())} INRs embedded and indexed in {retriever.cache}")
         if args.backend is not None:
             backend = _open_backend(retriever, args.backend, args.milvus_uri)
@@ -167,31 +180,51 @@ def _open_backend(retriever: Retriever, name: str | None, uri: str | None):
 
 
 def run_query(args: argparse.Namespace) -> int:
-    inr = load_shape_inr(Path(args.query))
+    if args.k < 1 or (args.steps is not None and args.steps < 1):
+        raise UsageError("-k and --steps must be positive")
+    requested = time.perf_counter()
+    settings = OnTheFly(fit_steps=args.steps, distill_steps=args.steps, z_up=args.z_up)
     with Store.open(args.store) as store:
-        retriever = Retriever.for_record(store, inr)
+        models = ModelSet.load(store)
+        for problem in models.problems:
+            print(f"skipped a model: {problem}", file=sys.stderr)
+        if not models:
+            raise UsageError(f"{store.root} has no encoder and no shipped model was found; "
+                             "train one (inret train-encoder) and install it (inret embed --encoder)")
+        inr, note = run_with_bars(relay(inr_from_file(Path(args.query), models, settings), _say_uncounted))
+        if note:
+            print(f"{Path(args.query).name}: {note}", file=sys.stderr)
+        retriever = models.for_shape_inr(inr)
         _bring_up_to_date(retriever)  # a new store (or new INRs) is embedded on the first query
-        own = None if args.include_self else inr.labels.get("shape_id")
+        subject = QuerySubject.of_inr(inr, str(args.query))
+        if args.include_self:
+            subject = dataclasses.replace(subject, shape_id=None)
         if args.backend is None and args.milvus_uri is None and args.arch is None and _recorded(retriever) == "hnsw":
-            result = retriever.query(inr, args.k, function=args.function, exclude_shape=own, category=args.category)
+            outcome = query_subject(retriever, subject, args.k, args.function, requested, category=args.category)
         else:
             from ..scale.backends import query_backend
 
             backend = _open_backend(retriever, args.backend, args.milvus_uri)
             result = query_backend(retriever, backend, inr, args.k, function=args.function, arch=args.arch,
-                                   category=args.category, exclude_shape=own)
+                                   category=args.category, exclude_shape=subject.shape_id)
             backend.close()
-    rows = [{"rank": i + 1, "id": h.record.id, "name": h.record.name, "category": h.record.category,
-             "function": h.record.function, "arch": h.record.arch, "score": round(h.score, 4)}
-            for i, h in enumerate(result.hits)]
+            outcome = QueryOutcome.of(subject, result, args.function, args.k, requested)
+    if args.export:
+        print(f"wrote {export_results(outcome, Path(args.export))}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"query": str(args.query), "embed_ms": result.embed_ms, "search_ms": result.search_ms,
-                          "results": rows}, indent=2))
+        print(json.dumps(results_document(outcome), indent=2))
         return 0
-    print(f"query {args.query}: embed {result.embed_ms:.1f} ms, search {result.search_ms:.2f} ms")
-    for r in rows:
-        print(f"{r['rank']:>3}  {r['score']:.3f}  {r['name']:<20} {r['category']:<16} {r['function']:<4} {r['arch']}")
+    print(f"query {args.query}: embed {outcome.embed_ms:.1f} ms, search {outcome.search_ms:.2f} ms")
+    if outcome.hits:
+        print(results_table(outcome))
     return 0
+
+
+def _say_uncounted(record: Progress) -> Progress:
+    """Write a record without a count (reading, sampling) as a line on stderr; bars show the others."""
+    if not record.total:
+        print(record.text(), file=sys.stderr)
+    return record
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -220,29 +253,20 @@ def _recorded(retriever: Retriever) -> str:
     return chosen_backend(retriever.cache)[0]
 
 
-def train_with_bar(events, steps: int, postfix) -> INRetModel:
-    """Drive a training generator with a progress bar; returns the model of its last record."""
-    event = None
+def train_with_bar(job, steps: int, postfix) -> INRetModel:
+    """Run a training job with a progress bar (``postfix(record)`` beside the count); returns the model."""
     with tqdm(total=steps, desc="training", unit="step", file=sys.stderr) as bar:
-        for event in events:
-            bar.n = event.step
-            bar.set_postfix_str(postfix(event))
+        def show(record: Progress) -> None:
+            bar.n = record.done
+            bar.set_postfix_str(postfix(record))
             bar.refresh()
-    assert event is not None and event.model is not None
-    return event.model
+
+        return run_to_end(job, on_progress=show)
 
 
 def _bring_up_to_date(retriever: Retriever) -> None:
     """Embed and index whatever the cache lacks, with a progress bar when there is work."""
-    bar = None
-    for event in retriever.update():
-        if event.total and bar is None:
-            bar = tqdm(total=event.total, desc="embedding", unit="INR", file=sys.stderr)
-        if bar is not None:
-            bar.n = event.done
-            bar.refresh()
-    if bar is not None:
-        bar.close()
+    run_with_bars(retriever.update(), units={"embedding": "INR"})
 
 
 def _model(store: Store, path: str | None) -> INRetModel:

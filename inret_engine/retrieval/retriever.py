@@ -102,17 +102,6 @@ class Retriever:
         """The specs of :meth:`installed` models, read from the file headers (no weights)."""
         return [INRetModel.read_spec(p) for p in cls.model_files(store)]
 
-    @classmethod
-    def for_record(cls, store: Store, record: InrRecord | ShapeINR) -> "Retriever":
-        """The retriever whose model encodes this INR's config and function."""
-        config_id = record.config.config_id if isinstance(record, ShapeINR) else record.config_id
-        function = record.function.value if isinstance(record, ShapeINR) else record.function
-        for model in cls.installed(store):
-            if model.spec.accepts(config_id, function):
-                return cls(store, model)
-        raise UsageError(f"no encoder in {store.root / MODELS} handles {config_id} {function.upper()} INRs; "
-                         "train one (inret train-encoder) and run inret embed, or distill the INR")
-
     # --- embeddings -------------------------------------------------------------------
     def records(self) -> list[InrRecord]:
         return list(self.rows().values())

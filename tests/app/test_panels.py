@@ -18,7 +18,6 @@ from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.models.shape_jobs import siblings  # noqa: E402
 from app.views.cutaways import CutawayPanel  # noqa: E402
 from app.views.embedding_map import EmbeddingMapView  # noqa: E402
 from app.views.shape_view import ShapeView  # noqa: E402
@@ -26,6 +25,7 @@ from inret_engine.data.sampling import sample_ground_truth  # noqa: E402
 from inret_engine.fit import FitSettings, fit  # noqa: E402
 from inret_engine.functions import ImplicitFunction  # noqa: E402
 from inret_engine.progress import run_to_end  # noqa: E402
+from inret_engine.render.jobs import siblings  # noqa: E402
 from inret_engine.store import InrRecord, ShapeINR, Store  # noqa: E402
 from tests.conftest import TINY_CONFIGS, geometry_of  # noqa: E402
 

@@ -15,11 +15,12 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from app.jobs import OnTheFly, TrainChoice  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from app.models.gallery_model import ThumbnailStateRole  # noqa: E402
 from app.models.results_model import IsQueryRole, MatchRole, ScoreRole  # noqa: E402
-from app.query import QuerySubject  # noqa: E402
+from inret_engine.model_set import TrainChoice  # noqa: E402
+from inret_engine.query_file import OnTheFly  # noqa: E402
+from inret_engine.retrieval.results import QuerySubject  # noqa: E402
 from inret_engine.store import InrRecord, Store  # noqa: E402
 
 WAIT_MS = 60_000
@@ -337,3 +338,16 @@ def test_save_screenshot_writes_a_png(qtbot, window, tmp_path):
 
 def test_before_any_query_the_results_strip_says_how_to_query(window):
     assert not window.results.notice.isHidden() and "Double-click" in window.results.notice.text()
+
+
+def test_the_query_menu_turns_z_up_on_and_off(qtbot, bare_store):
+    from app.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    action = window.actions_by_name["z_up"]
+    assert action.isCheckable() and not window.controller.on_the_fly.z_up
+    action.trigger()
+    assert window.controller.on_the_fly.z_up
+    action.trigger()
+    assert not window.controller.on_the_fly.z_up

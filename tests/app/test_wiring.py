@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
 from app.map_panel import NO_ENCODER_MAP  # noqa: E402
-from app.query import QuerySubject  # noqa: E402
 from app.views.cutaways import CutawayPanel  # noqa: E402
 from app.views.embedding_map import EmbeddingMapView  # noqa: E402
 from app.views.shape_view import ShapeView  # noqa: E402
+from inret_engine.retrieval.results import QuerySubject  # noqa: E402
 
 WAIT_MS = 60_000
 

@@ -16,6 +16,7 @@ from inret_engine.encoders.pretrained import corpus_from_store, pretrained_path
 from inret_engine.encoders.probe import PROXIMITY_SCALES, occupancy_distance, probe_function, proximity, to_distance
 from inret_engine.encoders.views import random_views
 from inret_engine.functions import UDF_CLAMP
+from inret_engine.model_set import ModelSet
 from inret_engine.progress import run_to_end
 from inret_engine.retrieval.evaluation import evaluate
 from inret_engine.retrieval.retriever import Retriever
@@ -153,7 +154,7 @@ def test_one_shared_model_embeds_and_indexes_the_whole_store(shared_model, tiny_
     assert pretrained_path() == path
     with Store.open(root) as store:
         assert Retriever.model_files(store) == [path]  # no model of its own: the shipped one
-        retriever = Retriever.for_record(store, store.records()[0])
+        retriever = ModelSet.load(store).for_record(store.records()[0])
         for _ in retriever.update():
             pass
         assert len(retriever.ready_index()) == len(store.records())  # one index, all functions

@@ -10,6 +10,7 @@ from inret_engine.cli.main import main
 from inret_engine.encoders.dataset import TrainingSet
 from inret_engine.encoders.training import TrainSettings, train
 from inret_engine.functions import ImplicitFunction
+from inret_engine.model_set import ModelSet
 from inret_engine.progress import run_to_end
 from inret_engine.retrieval.evaluation import evaluate
 from inret_engine.retrieval.retriever import Retriever
@@ -38,7 +39,7 @@ def own_store(tiny_demo_store, tmp_path_factory):
 def retriever(own_store, model_path):
     store = Store.open(own_store)
     Retriever.install(store, model_path)
-    r = Retriever.for_record(store, store.records()[0])
+    r = ModelSet.load(store).for_record(store.records()[0])
     list(r.update())
     yield r
     store.close()

@@ -13,23 +13,26 @@ The shipped shared model embeds every INR into one index (nothing is trained); a
 left by an older version without it still trains per-architecture encoders.
 
 Both phases are resumable: an interrupted build continues where it stopped. What is
-built is a :class:`DemoPlan` (the default one, or a smaller one for tests).
+built is a :class:`DemoPlan` (the default one, or a smaller one for tests). The build is a
+job (:mod:`inret_engine.progress`): besides the build's own records it yields
+:class:`PhaseProgress` (overall percentage, categories being fitted, time left) and
+:class:`CategoryReady`, and returns the store folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from inret_engine.build import BuildOptions, SourceShape, build_store, resolve_sources
-from inret_engine.fields import default_config
-from inret_engine.functions import ImplicitFunction
-from inret_engine.retrieval.retriever import Retriever
-from inret_engine.store import Store
-
-from .jobs import JobProgress, TrainChoice, train_encoders
+from .build import BuildOptions, SourceShape, build_store, resolve_sources
+from .fields import default_config
+from .functions import ImplicitFunction
+from .model_set import TrainChoice, train_encoders
+from .progress import Job, Progress
+from .retrieval.retriever import Retriever
+from .store import Store
 
 PER_CATEGORY = 6
 ENCODER_STEPS = 300
@@ -80,38 +83,31 @@ class DemoPlan:
         return resolve_sources("demo", categories=self.categories, per_category=self.per_category)
 
 
-@dataclasses.dataclass(frozen=True)
-class PhaseProgress:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PhaseProgress(Progress):
     """A phase's overall progress: ``done`` percent of ``total`` (100), the ``categories``
-    being fitted and the time left (None until the pace is known). ``stage`` and
-    ``message`` are what the status bar shows."""
+    being fitted and the time left (None until the pace is known); ``message`` says both."""
 
-    stage: str
-    done: int
-    total: int
     categories: tuple[str, ...] = ()
     seconds_left: float | None = None
 
-    @property
-    def message(self) -> str:
-        left = "" if not self.seconds_left else f" · about {duration_text(self.seconds_left)} left"
-        return ", ".join(self.categories) + left
+    def __post_init__(self) -> None:
+        if not self.message:
+            left = "" if not self.seconds_left else f" · about {duration_text(self.seconds_left)} left"
+            object.__setattr__(self, "message", ", ".join(self.categories) + left)
 
 
-@dataclasses.dataclass(frozen=True)
-class CategoryReady:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CategoryReady(Progress):
     """A first-phase record: ``category``'s INRs are in the store and indexed (browse and query
     them now). ``done`` of ``total`` categories are ready; ``seconds_left`` is an estimate."""
 
     category: str
-    done: int
-    total: int
-    seconds_left: float | None
-    stage: str = "Building the demo store"
+    seconds_left: float | None = None
 
-    @property
-    def message(self) -> str:
-        return f"{self.category} ready"
+    def __post_init__(self) -> None:
+        if not self.message:
+            object.__setattr__(self, "message", f"{self.category} ready")
 
 
 def expected_inrs(plan: DemoPlan, phases: tuple[Phase, ...] | None = None) -> int:
@@ -144,8 +140,8 @@ def demo_is_complete(root: Path, plan: DemoPlan) -> bool:
     return all(phase_is_complete(root, p, plan) for p in plan.phases)
 
 
-def build_demo_job(root: Path, plan: DemoPlan, phase: Phase | None = None) -> Callable[[], Iterator]:
-    """A generator job (for a worker) that builds or completes one phase (or all) of the demo store."""
+def build_demo_job(root: Path, plan: DemoPlan, phase: Phase | None = None) -> Callable[[], Job[Path]]:
+    """A job (for a worker) that builds or completes one phase (or all) of the demo store; returns ``root``."""
     phases = plan.phases if phase is None else (phase,)
 
     def job():
@@ -156,7 +152,7 @@ def build_demo_job(root: Path, plan: DemoPlan, phase: Phase | None = None) -> Ca
     return job
 
 
-def _build_phase(store: Store, phase: Phase, plan: DemoPlan) -> Iterator:
+def _build_phase(store: Store, phase: Phase, plan: DemoPlan) -> Job[None]:
     sources = plan.sources()
     batch = min(o.batch for o in phase.builds)
     groups = _category_groups(sources, batch) if phase.by_category else [((), sources)]
@@ -172,7 +168,7 @@ def _build_phase(store: Store, phase: Phase, plan: DemoPlan) -> Iterator:
                         0.3 + 0.7 * event.done / event.total
                     clock.at(clock.before + (b + part) * share)
                     yield PhaseProgress(f"Building the demo store ({phase.name})", round(clock.fraction * 100), 100,
-                                        categories, clock.seconds_left())
+                                        categories=categories, seconds_left=clock.seconds_left())
                 elif event.stage in ("skip", "repair"):
                     yield event
         clock.finish(len(group))
@@ -183,14 +179,15 @@ def _build_phase(store: Store, phase: Phase, plan: DemoPlan) -> Iterator:
         yield from _index(store, phase)
         for category in categories:
             ready += 1
-            yield CategoryReady(category, ready, n_categories, clock.seconds_left())
+            yield CategoryReady("Building the demo store", ready, n_categories, category=category,
+                                seconds_left=clock.seconds_left())
 
 
-def _index(store: Store, phase: Phase) -> Iterator[JobProgress]:
+def _index(store: Store, phase: Phase) -> Job[None]:
     for model in Retriever.installed(store):
         if model.spec.reads_field or model.spec.arch in phase.archs:
             for event in Retriever(store, model).update():
-                yield JobProgress(f"Indexing the {model.spec.name} embeddings", event.done, event.total)
+                yield Progress(f"Indexing the {model.spec.name} embeddings", event.done, event.total)
 
 
 def _category_groups(sources: list[SourceShape], batch: int) -> list[tuple[tuple[str, ...], list[SourceShape]]]:

@@ -1,7 +1,8 @@
-"""Engine jobs behind the cutaway panel and the 3D view, run in a worker.
+"""Render jobs of one shape's INRs: cutaways, field slices and meshes, streamed as they are made.
 
-Each job is a generator (STYLE.md, item 10) that yields small records of numpy arrays;
-the panels turn them into ``QImage`` / VTK objects on the GUI thread. The jobs only read
+Each job is a generator (STYLE.md, item 10) that yields small records of numpy arrays
+(one per picture or mesh, as soon as it is ready); the browser's cutaway panel and 3D
+view run them in a worker and turn them into ``QImage`` / VTK objects on the GUI thread. The jobs only read
 INR files (no SQLite): the catalog look-ups happen on the GUI thread before they start.
 
 * :func:`siblings` picks a shape's SDF, UDF and Occ INRs, preferring one architecture.
@@ -60,7 +61,7 @@ class PanelImage:
 
 def cut_camera(axis: str):
     """A view from the removed side of a cut along ``axis``, so the cut face shows."""
-    from inret_engine.render.camera import Camera
+    from .camera import Camera
 
     return {"x": Camera(azimuth=62.0, elevation=22.0), "y": Camera(azimuth=30.0, elevation=55.0),
             "z": Camera(azimuth=28.0, elevation=22.0)}[axis]
@@ -72,7 +73,7 @@ def _key(record):
 
 
 def _baked(store, record, cache: dict, resolution: int):
-    from inret_engine.render.bake import bake
+    from .bake import bake
 
     key = _key(record)
     if key not in cache:
@@ -101,9 +102,9 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
         A ``"slice"`` per function first (milliseconds each), then a ``"render"`` per
         function; an ``"error"`` instead for an INR that cannot be loaded or drawn.
     """
-    from inret_engine.render.image import Plane, render_inr
-    from inret_engine.render.shading import Style
-    from inret_engine.render.slices import field_slice, slice_image
+    from .image import Plane, render_inr
+    from .shading import Style
+    from .slices import field_slice, slice_image
 
     cache = {} if cache is None else cache
     failed = set()
@@ -147,10 +148,10 @@ def mesh_job(store, records: list, *, generation: int = 0, resolution: int = 97)
     """Marching-cubes meshes of ``records``, in order (``slot`` = position in the list).
 
     SDF / Occ: the closed zero level set. UDF: the thin double sheet at half a voxel
-    (:func:`~inret_engine.render.export.inr_to_mesh`). A record that cannot be meshed
+    (:func:`~.export.inr_to_mesh`). A record that cannot be meshed
     yields a :class:`MeshData` without arrays and with ``message`` set.
     """
-    from inret_engine.render.export import inr_to_mesh
+    from .export import inr_to_mesh
 
     for slot, record in enumerate(records):
         start = time.perf_counter()
@@ -184,7 +185,7 @@ def slice_job(store, record, axis: str, offset: float, *, generation: int = 0, s
     :func:`~inret_engine.render.slices.slice_points`'. ``cache`` (``record id -> ShapeINR``)
     keeps the loaded INR for the next offset.
     """
-    from inret_engine.render.slices import contour_mask, field_slice, slice_image
+    from .slices import contour_mask, field_slice, slice_image
 
     cache = {} if cache is None else cache
     start = time.perf_counter()
