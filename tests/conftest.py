@@ -68,12 +68,12 @@ def box_gt() -> GroundTruth:
 def tiny_demo_store(tmp_path_factory) -> Path:
     """Demo shapes of 4 categories x 3, tiny hash-grid INRs of SDF, UDF and Occ (read-only for tests)."""
     from inret_engine.build import BuildOptions, build_store, resolve_sources
+    from inret_engine.progress import run_to_end
     from inret_engine.store import Store
 
     root = tmp_path_factory.mktemp("tiny-demo") / "S"
     sources = resolve_sources("demo", categories=["chair", "mug", "airplane", "table"], per_category=3)
     opts = BuildOptions(configs=(TINY_CONFIGS["hash"],), steps=60)
     with Store.create(root) as store:
-        for _ in build_store(store, sources, opts):
-            pass
+        run_to_end(build_store(store, sources, opts))
     return root
