@@ -65,27 +65,8 @@ def _window_size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def protect_singletons() -> None:
-    """Work around a PySide6 6.12 reference-count bug on CPython 3.11.
-
-    shiboken 6.12 drops a reference to ``None`` on every call of a void Qt method (and to
-    ``True`` on some paths), as if they were immortal, which they are only from Python 3.12
-    on (PEP 683). A few minutes of painting the gallery would free ``None`` and abort the
-    interpreter ("deallocating None"). A reference count no session can use up does what
-    Python 3.12 does natively. No-op on Python 3.12+ and on interpreters other than CPython.
-    """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return
-    import ctypes
-
-    for singleton in (None, True, False):
-        refcount = ctypes.c_ssize_t.from_address(id(singleton))
-        refcount.value = max(refcount.value, 1 << 60)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    protect_singletons()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -236,7 +217,7 @@ def _select_when_open(window, key: str, *, after_query: bool) -> None:
         return
     if after_query:
         window.controller.results_ready.connect(lambda _outcome: window.select_id(record.id),
-                                                Qt.SingleShotConnection)
+                                                Qt.ConnectionType.SingleShotConnection)
     else:
         window.select_id(record.id)
 

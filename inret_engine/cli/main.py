@@ -8,7 +8,7 @@ import sqlite3
 import sys
 
 from ..errors import InretError
-from . import bench, benchmark, build, check, distill, info, pretrain, render, retrieval
+from . import benchmark, build, check, distill, info, pretrain, render, retrieval, speed
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_parser(sub)
     info.add_parser(sub)
     check.add_parser(sub)
-    bench.add_parser(sub)
+    speed.add_parser(sub)
     render.add_parser(sub)
     retrieval.add_parsers(sub)
     pretrain.add_parser(sub)

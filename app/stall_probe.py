@@ -1,6 +1,6 @@
 """How fast the browser answers a double-click, and how long the GUI thread ever stalls.
 
-Run under a display (``xvfb-run -a python -m app.bench STORE``) on a store with an
+Run under a display (``xvfb-run -a python -m app.stall_probe STORE``) on a store with an
 installed, embedded encoder. The window opens the store, waits for the embeddings, then
 double-clicks ``--queries`` gallery cards (real mouse events on the list), one at a time,
 and times each from the double-click event to
@@ -54,7 +54,7 @@ def _percentiles(values: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m app.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m app.stall_probe", description=__doc__.split("\n\n")[0])
     p.add_argument("store")
     p.add_argument("--queries", type=int, default=30)
     p.add_argument("-k", type=int, default=10)
@@ -63,9 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = p.parse_args(argv)
 
-    from .launch import protect_singletons
-
-    protect_singletons()
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -106,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             self.armed, self.at = False, None
 
         def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
-            if self.armed and event.type() == QEvent.Paint:
+            if self.armed and event.type() == QEvent.Type.Paint:
                 self.at, self.armed = time.perf_counter(), False
             return False
 
@@ -124,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         view.scrollTo(index)
         _run_until(lambda: False, 0.05)  # let the scroll settle
         centre = view.visualRect(index).center()
-        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, centre)
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
         answered.clear()
         clock.at = None
         t0 = time.perf_counter()
-        QTest.mouseDClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, centre)
+        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
         if not _run_until(lambda: clock.at is not None, 30):
             print(f"query {n}: no results within 30 s", file=sys.stderr)
             continue

@@ -1,8 +1,10 @@
-"""``inret bench fit|render|index|query|scale``: speed figures printed and written as JSON (never timed tests).
+"""``inret speed fit|render|index|query|scale``: speed figures printed and written as JSON (never timed tests).
 
 Only arguments and printing live here; what is measured and how is in ``inret_engine/benchmark/speed_*.py``
-and ``benchmark/scale.py``. (``inret benchmark`` measures retrieval quality of the paper's methods;
-``inret eval`` evaluates one store's retrieval.)
+and ``benchmark/scale.py``. One word, one measurement: ``inret speed`` times things; ``inret benchmark``
+scores the paper's retrieval methods on a dataset; ``inret eval`` scores one store's retrieval;
+``python -m app.stall_probe`` measures the browser's GUI stalls. (``inret bench`` is the old name of
+``inret speed`` and still works.)
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ def _write(report: dict, path: str | None) -> None:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bench", help="speed benchmarks (fit, render, index, query, scale)")
-    bsub = p.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    p = sub.add_parser("speed", aliases=["bench"], help="how fast: fit, render, index, query, scale")
+    bsub = p.add_subparsers(dest="speed", required=True, metavar="WHAT")
     f = bsub.add_parser("fit", help="INRs per second per architecture, with fit quality, on the demo shapes")
     f.add_argument("--arch", default="hash,octree,triplane,mlp")
     f.add_argument("--function", default="sdf,udf,occ")
