@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import torch
 from torch import nn
@@ -120,22 +120,25 @@ def _checked_value(kind: str, name: str, value: object, default: object,
         if type(value) is not int:
             raise UsageError(f"{where} must be an integer")
     elif isinstance(default, float):
-        if type(value) not in (int, float) or not math.isfinite(value):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
             raise UsageError(f"{where} must be a finite number")
         value = float(value)
-    if limits is not None and not limits[0] <= value <= limits[1]:
+    if limits is not None and isinstance(value, (int, float)) and not limits[0] <= value <= limits[1]:
         raise UsageError(f"{where} is outside [{limits[0]:g}, {limits[1]:g}]")
     return value
 
 
-class FeatureGrid(nn.Module, ABC):
-    """A batch of B feature grids of one config.
+C = TypeVar("C", bound=GridConfig)
+
+
+class FeatureGrid(nn.Module, ABC, Generic[C]):
+    """A batch of B feature grids of one config (``C``, the kind's config class).
 
     Subclasses hold their parameters for all B INRs and look features up for all
     of them at once.
     """
 
-    config: GridConfig
+    config: C
 
     @property
     def out_dim(self) -> int:
@@ -149,14 +152,18 @@ class FeatureGrid(nn.Module, ABC):
     def inr_tensors(self, i: int) -> dict[str, torch.Tensor]:
         """The grid tensors of INR ``i`` (names without the ``grid.`` prefix)."""
 
+    @abstractmethod
+    def init_features(self, generators: list[torch.Generator], std: float = 0.01) -> None:
+        """Draw every INR's features from N(0, ``std``), INR ``i`` from ``generators[i]``."""
+
     @classmethod
     @abstractmethod
-    def from_inr_tensors(cls, config: GridConfig, tensors: list[dict[str, torch.Tensor]]) -> "FeatureGrid":
+    def from_inr_tensors(cls, config: C, tensors: list[dict[str, torch.Tensor]]) -> "FeatureGrid[C]":
         """Stack the grids of several INRs of ``config`` into one batch."""
 
     @staticmethod
     @abstractmethod
-    def check_tensors(config: GridConfig, tensors: dict[str, torch.Tensor]) -> None:
+    def check_tensors(config: C, tensors: dict[str, torch.Tensor]) -> None:
         """Raise ``ValueError`` naming the tensor when shapes or dtypes disagree with ``config``."""
 
 

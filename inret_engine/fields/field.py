@@ -19,14 +19,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .base import FieldConfig, GridConfig, check_shapes
+from .base import FeatureGrid, FieldConfig, GridConfig, check_shapes
 from .batched_mlp import BatchedMLP
 from .hash_grid import HashGrid, HashGridConfig
 from .mlp import MLPConfig
 from .octree import Octree, OctreeConfig
 from .triplane import Triplane, TriplaneConfig
 
-GRID_CLASSES: dict[type, type] = {HashGridConfig: HashGrid, OctreeConfig: Octree, TriplaneConfig: Triplane}
+GRID_CLASSES: dict[type[GridConfig], type[FeatureGrid]] = {
+    HashGridConfig: HashGrid, OctreeConfig: Octree, TriplaneConfig: Triplane}
 GRID_FEATURE_STD = 0.01
 MAX_OUTPUT_BOUND = 1e30
 """Largest bound on any activation (see :func:`output_bound`) an INR may have: float32
@@ -45,11 +46,12 @@ class Field(nn.Module):
         ``forward(coords)``: ``(B, N, 3)`` in ``[-1, 1]^3`` -> ``(B, N)`` values.
     """
 
-    def __init__(self, config: FieldConfig, mlp: BatchedMLP, grid: "nn.Module | None" = None):
+    def __init__(self, config: FieldConfig, mlp: BatchedMLP, grid: FeatureGrid | None = None):
         super().__init__()
         self.config = config
         self.mlp = mlp
         self.grid = grid
+        self._concat_coords = isinstance(config, GridConfig) and config.concat_coords
 
     @property
     def batch(self) -> int:
@@ -59,7 +61,7 @@ class Field(nn.Module):
         if self.grid is None:
             return self.mlp(coords).squeeze(-1)
         feats = self.grid.interpolate(coords)
-        if self.config.concat_coords:
+        if self._concat_coords:
             feats = torch.cat([feats, coords], -1)
         return self.mlp(feats).squeeze(-1)
 
@@ -80,7 +82,7 @@ class Field(nn.Module):
             raise ValueError("need one key per INR")
         mlp = _make_mlp(config, batch)
         mlp.init_shared(config.mlp_seed)
-        grid = None
+        grid: FeatureGrid | None = None
         if isinstance(config, GridConfig):
             if isinstance(config, OctreeConfig):
                 if surfaces is None or len(surfaces) != batch:
@@ -106,7 +108,7 @@ class Field(nn.Module):
         mlp = _make_mlp(config, len(tensors))
         for i, t in enumerate(tensors):
             mlp.load_inr_tensors(i, t)
-        grid = None
+        grid: FeatureGrid | None = None
         if isinstance(config, GridConfig):
             grid_tensors = [{k[5:]: v for k, v in t.items() if k.startswith("grid.")} for t in tensors]
             grid = GRID_CLASSES[type(config)].from_inr_tensors(config, grid_tensors)
@@ -123,7 +125,12 @@ def _make_mlp(config: FieldConfig, batch: int) -> BatchedMLP:
 
 def check_inr_tensors(config: FieldConfig, tensors: dict[str, torch.Tensor]) -> None:
     """Raise ``ValueError`` naming the first tensor that does not fit ``config``; also rejects extras."""
-    dims = config.mlp_dims() if isinstance(config, MLPConfig) else config.decoder_dims()
+    if isinstance(config, MLPConfig):
+        dims = config.mlp_dims()
+    elif isinstance(config, GridConfig):
+        dims = config.decoder_dims()
+    else:
+        raise ValueError(f"unsupported architecture config {type(config).__name__}")
     check_shapes(BatchedMLP.expected_shapes(dims), tensors)
     if isinstance(config, GridConfig):
         GRID_CLASSES[type(config)].check_tensors(config, tensors)
@@ -150,15 +157,15 @@ def output_bound(config: FieldConfig, tensors: dict[str, torch.Tensor]) -> float
     """
     grid = [t for name, t in tensors.items() if name.startswith("grid.") and t.is_floating_point()]
     bound = 1.0 + sum(float(t.abs().max()) if t.numel() else 0.0 for t in grid)
-    sine = isinstance(config, MLPConfig)
+    omega0 = config.omega0 if isinstance(config, MLPConfig) else None  # sine layers
     worst = bound
     k = 0
     while f"mlp.{k}.weight" in tensors:
         w, b = tensors[f"mlp.{k}.weight"].double(), tensors[f"mlp.{k}.bias"].double()
         row_sum = float(w.abs().sum(1).max()) if w.numel() else 0.0
         bound = row_sum * bound + (float(b.abs().max()) if b.numel() else 0.0)
-        if sine:
-            worst = max(worst, config.omega0 * bound)
+        if omega0 is not None:
+            worst = max(worst, omega0 * bound)
             if f"mlp.{k + 1}.weight" in tensors:
                 bound = 1.0
         worst = max(worst, bound)

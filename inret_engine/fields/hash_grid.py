@@ -93,7 +93,7 @@ def cell_corner_rows(cell: torch.Tensor, resolution: int, table_size: int) -> to
     return h.flatten(-3) & (table_size - 1)
 
 
-class HashGrid(FeatureGrid):
+class HashGrid(FeatureGrid[HashGridConfig]):
     """B hash grids; tables ``(B, L, T, F)``."""
 
     def __init__(self, config: HashGridConfig, batch: int):

@@ -103,7 +103,7 @@ def voxel_corners(voxels: np.ndarray, level: int) -> np.ndarray:
     return np.unique(corner_index(torch.from_numpy(cells), r).numpy())
 
 
-class Octree(FeatureGrid):
+class Octree(FeatureGrid[OctreeConfig]):
     """B sparse octrees with per-level corner feature tables.
 
     Buffers per level: ``mask{l}`` ``(B, r^3)`` voxel existence and ``rows{l}``
@@ -171,7 +171,7 @@ class Octree(FeatureGrid):
         voxels, whose presence zeroes them.
         """
         B, R = self.batch, resolution
-        out = None
+        out: torch.Tensor | None = None
         for k, level in enumerate(self.config.level_range):
             r = 1 << level
             weights, voxel = _lattice_lookup(r, R, self.features[k].device)
@@ -182,6 +182,7 @@ class Octree(FeatureGrid):
             x = torch.einsum("biyzc,xi->bxyzc", x, weights).reshape(B, R ** 3, -1)
             x = x * getattr(self, f"mask{level}")[:, voxel].unsqueeze(-1)
             out = x if out is None else out + x
+        assert out is not None, "an octree has at least one level"
         return out
 
     @property

@@ -33,7 +33,7 @@ class TriplaneConfig(GridConfig):
         return self.feature_dim
 
 
-class Triplane(FeatureGrid):
+class Triplane(FeatureGrid[TriplaneConfig]):
     """B triplanes; level ``k`` holds planes ``(B, 3, F, R_k, R_k)``."""
 
     def __init__(self, config: TriplaneConfig, batch: int):
