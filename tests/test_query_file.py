@@ -71,25 +71,16 @@ def models_reading(kind: str):
 
 
 @pytest.fixture(scope="module")
-def octree_file(tmp_path_factory, box_gt_module):
+def octree_file(tmp_path_factory, box_gt):
     from inret_engine.fit import FitSettings, fit
 
-    job = fit(TINY_CONFIGS["octree"], ImplicitFunction.SDF, [box_gt_module], ["box"], FitSettings(steps=3))
+    job = fit(TINY_CONFIGS["octree"], ImplicitFunction.SDF, [box_gt], ["box"], FitSettings(steps=3))
     field = run_to_end(job)
     inr = ShapeINR(config=TINY_CONFIGS["octree"], function=ImplicitFunction.SDF, tensors=field.inr_tensors(0),
                    labels={"name": "box", "shape_id": "box"}, normalization=PLAIN, fit={})
     path = tmp_path_factory.mktemp("inr") / "box.inr"
     save_shape_inr(path, inr)
     return path
-
-
-@pytest.fixture(scope="module")
-def box_gt_module():
-    import trimesh
-
-    from tests.conftest import small_gt
-
-    return small_gt(trimesh.creation.box(extents=(1.0, 0.6, 0.4)))
 
 
 def test_an_inr_a_model_reads_is_used_as_it_is(octree_file):

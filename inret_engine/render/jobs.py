@@ -1,8 +1,9 @@
 """Render jobs of one shape's INRs: cutaways, field slices and meshes, streamed as they are made.
 
-Each job is a generator (STYLE.md, item 10) that yields small records of numpy arrays
-(one per picture or mesh, as soon as it is ready); the browser's cutaway panel and 3D
-view run them in a worker and turn them into ``QImage`` / VTK objects on the GUI thread. The jobs only read
+Each job is a generator (STYLE.md, item 10) whose progress records carry the results:
+one :class:`PanelImage` or :class:`MeshData` (a :class:`~inret_engine.progress.Progress`
+counting pictures or meshes) as soon as each is ready. The browser's cutaway panel and 3D
+view run them in a worker and turn the arrays into ``QImage`` / VTK objects on the GUI thread. The jobs only read
 INR files (no SQLite): the catalog look-ups happen on the GUI thread before they start.
 
 * :func:`siblings` picks a shape's SDF, UDF and Occ INRs, preferring one architecture.
@@ -17,6 +18,8 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
+
+from ..progress import Progress
 
 FUNCTIONS = ("sdf", "udf", "occ")
 
@@ -38,25 +41,24 @@ def siblings(store, record) -> dict[str, object]:
     return {f: found[f] for f in FUNCTIONS if f in found}
 
 
-@dataclasses.dataclass(frozen=True)
-class PanelImage:
-    """One picture for a panel column.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PanelImage(Progress):
+    """One picture for a panel column; ``done`` of ``total`` pictures of its job are out.
 
     Attributes:
         generation: which request of the panel it answers (older ones are dropped).
         function: ``"sdf"``, ``"udf"`` or ``"occ"``.
         kind: ``"slice"``, ``"render"`` or ``"error"``.
-        rgb: ``(H, W, 3)`` uint8 (``None`` for an error).
+        rgb: ``(H, W, 3)`` uint8, or ``(H, W, 4)`` for the 3D view's slice (``None`` for an error).
         ms: time it took.
         message: the error, for ``kind == "error"``.
     """
 
-    generation: int
-    function: str
-    kind: str
+    generation: int = 0
+    function: str = ""
+    kind: str = "slice"
     rgb: np.ndarray | None = None
     ms: float = 0.0
-    message: str = ""
 
 
 def cut_camera(axis: str):
@@ -107,17 +109,25 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
     from .slices import field_slice, slice_image
 
     cache = {} if cache is None else cache
-    failed = set()
+    failed: set[str] = set()
+    total, done = 2 * len(records), 0  # a slice and a render each; an INR that fails counts as both
+
+    def picture(function: str, kind: str, start: float, rgb=None, message: str = "") -> PanelImage:
+        nonlocal done
+        done += 2 if kind == "error" and function not in failed else 1
+        return PanelImage("cutaway", done, total, message, generation=generation, function=function, kind=kind,
+                          rgb=rgb, ms=(time.perf_counter() - start) * 1000)
+
     for function, record in records.items():
         start = time.perf_counter()
         try:
             baked = _baked(store, record, cache, resolution)
             rgb = slice_image(field_slice(baked, None, axis, offset, size), function)
         except Exception as exc:  # noqa: BLE001 - one bad INR must not hide the others
+            yield picture(function, "error", start, message=_first_line(exc))
             failed.add(function)
-            yield PanelImage(generation, function, "error", message=_first_line(exc))
             continue
-        yield PanelImage(generation, function, "slice", rgb, (time.perf_counter() - start) * 1000)
+        yield picture(function, "slice", start, rgb)
     for function, record in records.items():
         if function in failed:
             continue
@@ -126,22 +136,23 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
             rgb = render_inr(cache[_key(record)], camera=cut_camera(axis), width=size, height=size,
                              cutaway=Plane.axis(axis, offset), style=Style.on_dark())
         except Exception as exc:  # noqa: BLE001
-            yield PanelImage(generation, function, "error", message=_first_line(exc))
+            failed.add(function)  # its slice is out: this error stands for the render only
+            yield picture(function, "error", start, message=_first_line(exc))
             continue
-        yield PanelImage(generation, function, "render", rgb, (time.perf_counter() - start) * 1000)
+        yield picture(function, "render", start, rgb)
 
 
-@dataclasses.dataclass(frozen=True)
-class MeshData:
-    """A triangle mesh of one INR (``vertices (V, 3)`` float32 in ``[-1, 1]^3``, ``faces (F, 3)`` int64)."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MeshData(Progress):
+    """A triangle mesh of one INR (``vertices (V, 3)`` float32 in ``[-1, 1]^3``, ``faces (F, 3)`` int64),
+    the ``done``-th of ``total``; without arrays and with ``message`` set when it could not be made."""
 
-    generation: int
-    slot: int
-    record: object
-    vertices: np.ndarray | None
-    faces: np.ndarray | None
+    generation: int = 0
+    slot: int = 0
+    record: object = None
+    vertices: np.ndarray | None = None
+    faces: np.ndarray | None = None
     ms: float = 0.0
-    message: str = ""
 
 
 def mesh_job(store, records: list, *, generation: int = 0, resolution: int = 97) -> Iterator[MeshData]:
@@ -155,13 +166,14 @@ def mesh_job(store, records: list, *, generation: int = 0, resolution: int = 97)
 
     for slot, record in enumerate(records):
         start = time.perf_counter()
+        step = {"generation": generation, "slot": slot, "record": record}
         try:
             mesh = inr_to_mesh(store.load(record), resolution=resolution)
         except Exception as exc:  # noqa: BLE001
-            yield MeshData(generation, slot, record, None, None, message=_first_line(exc))
+            yield MeshData("meshing", slot + 1, len(records), _first_line(exc), **step)
             continue
-        yield MeshData(generation, slot, record, np.asarray(mesh.vertices, np.float32),
-                       np.asarray(mesh.faces, np.int64), (time.perf_counter() - start) * 1000)
+        yield MeshData("meshing", slot + 1, len(records), **step, vertices=np.asarray(mesh.vertices, np.float32),
+                       faces=np.asarray(mesh.faces, np.int64), ms=(time.perf_counter() - start) * 1000)
 
 
 def _first_line(exc: Exception) -> str:
@@ -202,6 +214,8 @@ def slice_job(store, record, axis: str, offset: float, *, generation: int = 0, s
         alpha = np.where(solid, 255, SLICE_OUTSIDE_ALPHA).astype(np.uint8)
         rgb = np.concatenate([slice_image(values, inr.function), alpha[..., None]], axis=-1)
     except Exception as exc:  # noqa: BLE001 - shown in the view, the app carries on
-        yield PanelImage(generation, getattr(record, "function", "?"), "error", message=_first_line(exc))
+        yield PanelImage("slice", 1, 1, _first_line(exc), generation=generation,
+                         function=getattr(record, "function", "?"), kind="error")
         return
-    yield PanelImage(generation, inr.function.value, "slice", rgb, (time.perf_counter() - start) * 1000)
+    yield PanelImage("slice", 1, 1, generation=generation, function=inr.function.value, kind="slice", rgb=rgb,
+                     ms=(time.perf_counter() - start) * 1000)

@@ -187,5 +187,5 @@ def export_results(outcome: QueryOutcome, path: Path) -> Path:
 
 def results_table(outcome: QueryOutcome) -> str:
     """The rows as text, one line per hit: rank, score, name, category, function, architecture."""
-    return "\n".join(f"{r['rank']:>3}  {r['score']:.3f}  {r['name']:<20} {r['category']:<16} {r['function']:<4} "
+    return "\n".join(f"{r['rank']:>3}  {r['score']:>6.3f}  {r['name']:<20} {r['category']:<16} {r['function']:<4} "
                      f"{r['arch']}" for r in result_rows(outcome))
