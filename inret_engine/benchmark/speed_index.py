@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..retrieval.index import EmbeddingIndex, SearchResult, hnsw_available
+from ..retrieval.index import EmbeddingIndex, hnsw_available
 from .synthetic import clustered_unit_vectors
 
 Log = Callable[[str], None]
@@ -85,18 +85,13 @@ def _latencies(index: EmbeddingIndex, queries: np.ndarray, k: int, rng: np.rando
     return rows
 
 
-def _as_list(found: SearchResult | list[SearchResult]) -> list[SearchResult]:
-    """Results of a batch search (a single result when one query was asked)."""
-    return found if isinstance(found, list) else [found]
-
-
 def _ef_sweep(index: EmbeddingIndex, queries: np.ndarray, k: int, efs: list[int], log: Log) -> list[dict]:
     """Recall@k of hnsw against the exact search, and hnsw latency, for each ``ef_search``."""
-    truth = _as_list(index.search(queries, k, exact=True))
+    truth = index.search_many(queries, k, exact=True)
     default, sweep = index.ef_search, []
     for ef in efs:
         index.ef_search = ef
-        found = _as_list(index.search(queries, k))
+        found = index.search_many(queries, k)
         recall = float(np.mean([len(set(a.ids.tolist()) & set(b.ids.tolist())) / k for a, b in zip(found, truth)]))
         ms = latency_ms(lambda i, q: index.search(q, k), queries)
         sweep.append({"ef_search": ef, f"recall@{k}": recall, **_summary(ms)})

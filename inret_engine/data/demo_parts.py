@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _TRIG_GRID = 2.0**30
 
@@ -58,7 +59,7 @@ class Probe:
     inside: bool
 
 
-def _snap(values: np.ndarray) -> np.ndarray:
+def _snap(values: ArrayLike) -> np.ndarray:
     """Round trig values to a binary grid so libm differences vanish."""
     return np.round(np.asarray(values, dtype=np.float64) * _TRIG_GRID) / _TRIG_GRID
 
@@ -75,7 +76,7 @@ def signed_volume(part: Part) -> float:
     return float(np.sum(np.einsum("ij,ij->i", v0, np.cross(v1, v2)))) / 6.0
 
 
-def _oriented(vertices: np.ndarray, faces: np.ndarray) -> Part:
+def _oriented(vertices: ArrayLike, faces: ArrayLike) -> Part:
     """Flip all faces where needed so the part encloses positive volume."""
     part = Part(np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64))
     if signed_volume(part) < 0:
@@ -98,32 +99,32 @@ def rotation(axis: str, angle: float) -> np.ndarray:
     return matrix
 
 
-def apply(points: np.ndarray, matrix: np.ndarray, offset: Sequence[float] = (0, 0, 0)) -> np.ndarray:
+def apply(points: np.ndarray, matrix: np.ndarray, offset: ArrayLike = (0, 0, 0)) -> np.ndarray:
     """``matrix @ p + offset`` for each row of ``points`` ``(N, 3)``, element-wise."""
     p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    m = matrix
-    cols = [p[:, 0] * m[i, 0] + p[:, 1] * m[i, 1] + p[:, 2] * m[i, 2] + offset[i] for i in range(3)]
+    m, o = matrix, np.asarray(offset, dtype=np.float64).reshape(3)
+    cols = [p[:, 0] * m[i, 0] + p[:, 1] * m[i, 1] + p[:, 2] * m[i, 2] + o[i] for i in range(3)]
     return np.stack(cols, axis=1)
 
 
-def transform(part: Part, matrix: np.ndarray, offset: Sequence[float] = (0, 0, 0)) -> Part:
+def transform(part: Part, matrix: np.ndarray, offset: ArrayLike = (0, 0, 0)) -> Part:
     """Apply a linear map and translation; re-orients if the map is a reflection."""
     return _oriented(apply(part.vertices, matrix, offset), part.faces)
 
 
-def rotate(part: Part, axis: str, angle: float, pivot: Sequence[float] = (0, 0, 0)) -> Part:
+def rotate(part: Part, axis: str, angle: float, pivot: ArrayLike = (0, 0, 0)) -> Part:
     """Rotate ``part`` about an axis through ``pivot``."""
     pivot = np.asarray(pivot, dtype=np.float64)
     moved = Part(part.vertices - pivot, part.faces)
     return transform(moved, rotation(axis, angle), pivot)
 
 
-def scale(part: Part, factors: Sequence[float], offset: Sequence[float] = (0, 0, 0)) -> Part:
+def scale(part: Part, factors: Sequence[float], offset: ArrayLike = (0, 0, 0)) -> Part:
     """Scale per axis (negative factors mirror), then translate."""
     return transform(part, np.diag(np.asarray(factors, dtype=np.float64)), offset)
 
 
-def lathe(profile: Sequence[Sequence[float]], sections: int = 32, closed: bool = False) -> Part:
+def lathe(profile: ArrayLike, sections: int = 32, closed: bool = False) -> Part:
     """Surface of revolution about the +y axis.
 
     Args:
@@ -185,7 +186,7 @@ def align_y(direction: np.ndarray) -> np.ndarray:
     ])
 
 
-def cylinder(p0: Sequence[float], p1: Sequence[float], radius: float, sections: int = 24) -> Part:
+def cylinder(p0: ArrayLike, p1: ArrayLike, radius: float, sections: int = 24) -> Part:
     """Capped cylinder whose axis runs from ``p0`` to ``p1``."""
     p0, p1 = np.asarray(p0, dtype=np.float64), np.asarray(p1, dtype=np.float64)
     axis = p1 - p0
@@ -199,7 +200,7 @@ def frustum(y0: float, y1: float, r0: float, r1: float, sections: int = 32) -> P
     return lathe([(0.0, y0), (r0, y0), (r1, y1), (0.0, y1)], sections)
 
 
-def ellipsoid(center: Sequence[float], radii: Sequence[float], sections: int = 24, rings: int = 12) -> Part:
+def ellipsoid(center: ArrayLike, radii: Sequence[float], sections: int = 24, rings: int = 12) -> Part:
     """Ellipsoid with semi-axes ``radii`` around ``center``."""
     angles = [math.pi * k / rings for k in range(rings + 1)]
     profile = _snap([[math.sin(a), -math.cos(a)] for a in angles])
@@ -238,7 +239,7 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(a[0] * b[0] + a[1] * b[1] + a[2] * b[2])
 
 
-def tube(path: Sequence[Sequence[float]], radius: float, sections: int = 12) -> Part:
+def tube(path: ArrayLike, radius: float, sections: int = 12) -> Part:
     """Capped tube of circular section swept along a smooth polyline ``(N, 3)``."""
     path = np.asarray(path, dtype=np.float64)
     tangents = np.gradient(path, axis=0)
@@ -263,7 +264,7 @@ def tube(path: Sequence[Sequence[float]], radius: float, sections: int = 12) -> 
     return _oriented(vertices, np.concatenate(faces))
 
 
-def cup(outer: Sequence[Sequence[float]], wall: float, floor: float, sections: int = 32) -> Part:
+def cup(outer: ArrayLike, wall: float, floor: float, sections: int = 32) -> Part:
     """Solid-walled vessel open at the top, its cavity outside the surface.
 
     Args:
@@ -283,7 +284,7 @@ def cup(outer: Sequence[Sequence[float]], wall: float, floor: float, sections: i
     return lathe(profile, sections)
 
 
-def round_corners(points: Sequence[Sequence[float]], radius: float, steps: int = 4) -> np.ndarray:
+def round_corners(points: ArrayLike, radius: float, steps: int = 4) -> np.ndarray:
     """Replace each interior corner of a polyline ``(N, 3)`` by a quadratic arc."""
     pts = np.asarray(points, dtype=np.float64)
     out = [pts[0]]

@@ -54,9 +54,9 @@ class Normalization:
         c = np.asarray(center, dtype=np.float64).reshape(3)
         r = np.asarray(rotation, dtype=np.float64).reshape(3, 3)
         return cls(
-            center=tuple(float(v) for v in c),
+            center=(float(c[0]), float(c[1]), float(c[2])),
             scale=float(scale),
-            rotation=tuple(tuple(float(v) for v in row) for row in r),
+            rotation=tuple((float(row[0]), float(row[1]), float(row[2])) for row in r),
         )
 
     @property

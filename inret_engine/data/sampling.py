@@ -63,9 +63,15 @@ class GroundTruth:
         def f32(key: str) -> np.ndarray | None:
             return np.asarray(d[key], dtype=np.float32) if key in keys else None
 
-        counts = tuple(int(c) for c in np.asarray(d["counts"]).reshape(3))
-        gt = cls(points=f32("points").reshape(-1, 3), udf=f32("udf"), sdf=f32("sdf"), occ=f32("occ"),
-                 surface=f32("surface").reshape(-1, 3), counts=counts)  # type: ignore[arg-type]
+        def required(key: str) -> np.ndarray:
+            if key not in keys:
+                raise ValueError(f"ground truth arrays lack {key!r}")
+            return np.asarray(d[key], dtype=np.float32)
+
+        c = [int(v) for v in np.asarray(d["counts"]).reshape(3)]
+        counts = (c[0], c[1], c[2])
+        gt = cls(points=required("points").reshape(-1, 3), udf=required("udf"), sdf=f32("sdf"), occ=f32("occ"),
+                 surface=required("surface").reshape(-1, 3), counts=counts)
         if sum(counts) != len(gt.points) or len(gt.udf) != len(gt.points):
             raise ValueError(f"inconsistent ground truth arrays: counts {counts}, {len(gt.points)} points")
         return gt

@@ -70,7 +70,7 @@ class _Cells:
         rows = self.retriever.rows()
         for r in queries:
             own = {i for i, s in shape_ids.items() if s == r.shape_id}
-            res = sub.search(self.vectors[r.id], self.k, exclude=own)
+            res = sub.search_one(self.vectors[r.id], self.k, exclude=own)
             ranked.append([rows[int(i)].category for i in res.ids])
         return evaluate_rankings(ranked, [r.category for r in queries], sizes, pr_k=self.k,
                                  own_items=[int(r.shape_id in db_shapes) for r in queries])

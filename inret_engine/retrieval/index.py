@@ -148,7 +148,9 @@ class _RowFilter:
         """``(m,)`` bool: which of ``rows`` pass."""
         if self._mask is not None:
             return self._mask[rows]
-        return np.fromiter((bool(self._fn(int(i))) for i in self._ids[rows]), dtype=bool, count=len(rows))
+        fn = self._fn
+        assert fn is not None, "a filter is a mask or a callable"
+        return np.fromiter((bool(fn(int(i))) for i in self._ids[rows]), dtype=bool, count=len(rows))
 
     def mask(self) -> np.ndarray:
         """``(N,)`` bool over all rows (evaluates a callable once per row, then caches)."""
@@ -357,6 +359,20 @@ class EmbeddingIndex:
             else:
                 results = [self._hnsw_search_one(q, int(k), excluded, filt) for q in queries]
         return results[0] if single else results
+
+    def search_one(self, query: np.ndarray, k: int, *, exclude: Iterable[int] = (), allowed: Allowed = None,
+                   exact: bool = False) -> SearchResult:
+        """:meth:`search` for one ``(D,)`` query."""
+        result = self.search(np.asarray(query).reshape(-1), k, exclude=exclude, allowed=allowed, exact=exact)
+        assert isinstance(result, SearchResult)
+        return result
+
+    def search_many(self, queries: np.ndarray, k: int, *, exclude: Iterable[int] = (), allowed: Allowed = None,
+                    exact: bool = False) -> list[SearchResult]:
+        """:meth:`search` for ``(Q, D)`` queries: one result per row."""
+        results = self.search(np.atleast_2d(queries), k, exclude=exclude, allowed=allowed, exact=exact)
+        assert isinstance(results, list)
+        return results
 
     def _finalise(self, q: np.ndarray, rows: np.ndarray, k: int) -> SearchResult:
         """Exact float64 cosines of candidate ``rows``, best ``k`` by (score desc, id asc)."""

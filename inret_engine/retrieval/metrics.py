@@ -190,7 +190,7 @@ def precision_recall_f1_at_k(ranked_labels: Sequence[Sequence[str]], query_label
     return float(p.mean()), float(r.mean()), float(f1.mean())
 
 
-def per_class_average(values_per_query: Sequence[float], query_labels: Sequence[str]) -> float:
+def per_class_average(values_per_query: Sequence[float] | np.ndarray, query_labels: Sequence[str]) -> float:
     """Mean over classes of the mean over each class's queries (SHREC'16 "macro" average).
 
     Example:
@@ -227,7 +227,7 @@ def evaluate_rankings(ranked_labels: Sequence[Sequence[str]], query_labels: Sequ
     rel = _relevance(ranked_labels, query_labels)
     out: dict[str, float | int] = {}
 
-    def put(name: str, values: Sequence[float]) -> None:
+    def put(name: str, values: Sequence[float] | np.ndarray) -> None:
         out[name] = float(np.mean(values)) if len(values) else 0.0
         out[f"{name}_per_class"] = per_class_average(values, query_labels)
 
@@ -277,7 +277,7 @@ def rank_with_index(index: EmbeddingIndex, query_vectors: np.ndarray, query_ids:
                          f"{len(exclude_by_query)} exclusion sets: they must match")
     ranked = []
     for vector, qid, excluded in zip(query_vectors, query_ids, exclude_by_query):
-        result = index.search(vector, k, exclude={int(qid), *(int(i) for i in excluded)}, allowed=allowed,
-                              exact=exact)
+        result = index.search_one(vector, k, exclude={int(qid), *(int(i) for i in excluded)}, allowed=allowed,
+                                  exact=exact)
         ranked.append([labels_by_id[int(i)] for i in result.ids])
     return ranked

@@ -183,6 +183,7 @@ class Catalog:
                 f"INSERT INTO inrs ({','.join(names)}) VALUES ({','.join('?' * len(names))})",
                 [fields.get(n) for n in names])
             row_id = cur.lastrowid
+        assert row_id is not None, "an INSERT sets lastrowid"
         return self.inr(row_id)
 
     def inr(self, inr_id: int) -> InrRecord:
