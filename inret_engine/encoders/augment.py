@@ -43,7 +43,7 @@ class Symmetry:
 
 
 IDENTITY = Symmetry((0, 1, 2), (1, 1, 1))
-SYMMETRIES = tuple(Symmetry(p, s) for p in itertools.permutations(range(3))
+SYMMETRIES = tuple(Symmetry((p[0], p[1], p[2]), (s[0], s[1], s[2])) for p in itertools.permutations(range(3))
                    for s in itertools.product((1, -1), repeat=3))
 """All 48: 6 axis orders x 8 sign patterns (identity first)."""
 

@@ -119,10 +119,10 @@ def train_shared(corpus: Corpus, settings: ContrastiveSettings = ContrastiveSett
         opt.step()
         sched.step()
         if step % report_every == 0 or step == settings.steps:
-            rec = {"step": step, "loss": loss.item(), "seconds": round(time.perf_counter() - start, 1),
-                   "objective": "supcon" if settings.labels else "nt-xent"}
-            model.history.append(rec)
-            yield TrainProgress.at(step, settings.steps, rec["loss"], rec["loss"])
+            value = loss.item()
+            model.history.append({"step": step, "loss": value, "seconds": round(time.perf_counter() - start, 1),
+                                  "objective": "supcon" if settings.labels else "nt-xent"})
+            yield TrainProgress.at(step, settings.steps, value, value)
     model.eval()
     model.center.copy_(mean_view_embedding(model, corpus, device))
     return model.cpu()

@@ -93,8 +93,10 @@ class TrainingSet:
         neurons, grids = {}, {}
         for fn in functions:
             ordered = [by_shape[s][fn.value] for s in shape_ids]
-            parts_n, parts_g = [], []
+            parts_n: list[torch.Tensor] = []
+            parts_g: list[torch.Tensor] = []
             for chunk, inputs in load_inputs(store, ordered, resolution=resolution):
+                assert inputs.neurons is not None, "the paper's encoder inputs have neurons"
                 parts_n.append(inputs.neurons)
                 if inputs.grid is not None:
                     parts_g.append(inputs.grid.half())
@@ -115,7 +117,7 @@ def _ground_truth(store: Store, shape_ids: Sequence[str], seed: int):
         idx = rng.choice(len(gt.points), size=min(GT_POINTS_PER_SHAPE, len(gt.points)), replace=False)
         pts.append(torch.from_numpy(gt.points[idx]))
         tgt["udf"].append(torch.from_numpy(gt.udf[idx]))
-        if gt.sdf is not None:
+        if gt.sdf is not None and gt.occ is not None:
             tgt["sdf"].append(torch.from_numpy(gt.sdf[idx]))
             tgt["occ"].append(torch.from_numpy(gt.occ[idx]))
     n = min(len(p) for p in pts)

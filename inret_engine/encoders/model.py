@@ -96,10 +96,14 @@ class ModelSpec:
 class INRetModel(nn.Module):
     """Encoders keyed by function; decoders keyed by ``"udf"`` (unified) or by function."""
 
+    center: torch.Tensor  # a buffer: (embed_dim,)
+
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
         if spec.reads_field:  # one encoder for every INR; trained contrastively, no decoder
+            if spec.grid_channels is None:
+                raise ValueError("a model that reads the field needs its probe grid's channel count")
             self.encoders = nn.ModuleDict({ANY: ProbeEncoder(spec.grid_channels, spec.embed_dim,
                                                              spec.base_channels, spec.resolution)})
             self.decoders = nn.ModuleDict()
@@ -128,7 +132,7 @@ class INRetModel(nn.Module):
                              f"(it has {', '.join(self.encoders)})")
         return self.encoders[key]
 
-    def embed(self, function: ImplicitFunction | str, neurons: torch.Tensor,
+    def embed(self, function: ImplicitFunction | str, neurons: torch.Tensor | None,
               grid: torch.Tensor | None) -> torch.Tensor:
         """Retrieval embeddings ``(B, embed_dim)``: the encoder's output minus :attr:`center`.
 
@@ -138,13 +142,16 @@ class INRetModel(nn.Module):
             if grid is None:
                 raise ValueError("a shared model embeds probe grids; none given")
             return self.encoders[ANY](grid) - self.center
+        if neurons is None:
+            raise ValueError("the paper's encoders read the INR's neurons; none given")
         return self.encoder(function)(neurons, grid) - self.center
 
     def decoder_for(self, function: ImplicitFunction) -> tuple[ShapeDecoder, ImplicitFunction]:
         """The decoder trained with ``function``'s encoder and the function it predicts."""
-        if self.spec.unified:
-            return self.decoders["udf"], ImplicitFunction.UDF
-        return self.decoders[function.value], function
+        key, predicts = ("udf", ImplicitFunction.UDF) if self.spec.unified else (function.value, function)
+        decoder = self.decoders[key]
+        assert isinstance(decoder, ShapeDecoder)
+        return decoder, predicts
 
     def save(self, path: Path, *, half: bool = False, note: str = "") -> str:
         """Write atomically; returns (and remembers) the checksum.

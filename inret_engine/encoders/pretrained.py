@@ -58,6 +58,7 @@ def store_views(store: Store, corpus: Corpus, *, split: str | None = "train",
     views: dict[int, list[torch.Tensor]] = defaultdict(list)
     for recs in groups.values():
         for chunk, inputs in load_inputs(store, recs, resolution=PROBE_RESOLUTION, batch=batch, probe=True):
+            assert inputs.grid is not None, "probe inputs are grids"
             for rec, grid in zip(chunk, inputs.grid):
                 views[row_of[(rec.category, rec.name)]].append(grid.half())
     return {row: torch.stack(v).float() for row, v in views.items()}

@@ -71,9 +71,9 @@ def occupancy_distance(logits: torch.Tensor) -> torch.Tensor:
     own = np.full(values.shape, np.inf, dtype=np.float32)  # distance of a surface cell, in cells
     mag = np.abs(values)
     for axis in (1, 2, 3):
-        a, b = [slice(None)] * 4, [slice(None)] * 4
-        a[axis], b[axis] = slice(0, R - 1), slice(1, R)
-        a, b = tuple(a), tuple(b)
+        first, second = [slice(None)] * 4, [slice(None)] * 4
+        first[axis], second[axis] = slice(0, R - 1), slice(1, R)
+        a, b = tuple(first), tuple(second)
         change = inside[a] != inside[b]
         t = mag[a] / np.maximum(mag[a] + mag[b], 1e-12)  # crossing, from the first cell
         own[a] = np.where(change, np.minimum(own[a], t), own[a])
@@ -111,7 +111,7 @@ def lattice_values(field: Field, resolution: int = PROBE_RESOLUTION, chunk: int 
                             for i in range(0, len(pts), chunk)], 1)
     else:
         feats = sample_grid(field, resolution).flatten(2).transpose(1, 2)  # (B, R^3, C)
-        if field.config.concat_coords:
+        if field.grid.config.concat_coords:
             feats = torch.cat([feats, pts.expand(field.batch, -1, -1)], -1)
         values = field.mlp(feats).squeeze(-1)
     return values.float().reshape(field.batch, resolution, resolution, resolution)

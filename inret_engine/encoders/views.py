@@ -72,6 +72,6 @@ def _jitter(d: torch.Tensor, gen: torch.Generator, max_shift: float, max_scale: 
     theta = torch.zeros(B, 3, 4)
     theta[:, 0, 0] = theta[:, 1, 1] = theta[:, 2, 2] = 1.0 / s
     theta[:, :, 3] = -t / s.unsqueeze(1)
-    grid = F.affine_grid(theta, (B, 1, *d.shape[1:]), align_corners=False)  # identity theta -> identity
+    grid = F.affine_grid(theta, [B, 1, *d.shape[1:]], align_corners=False)  # identity theta -> identity
     out = F.grid_sample(d.unsqueeze(1), grid, mode="bilinear", padding_mode="border", align_corners=False)
     return out[:, 0] * s.view(B, 1, 1, 1)
