@@ -19,6 +19,7 @@ from .conftest import dataset_root
 FAST = ["--arch", "triplane", "--steps", "30", "--quiet"]
 
 
+@pytest.mark.slow
 def test_build_store_from_demo_then_info(tmp_path, capsys):
     out = tmp_path / "S"
     rc = main(["build-store", "demo", "--out", str(out), "--categories", "chair,mug", "--per-category", "1",
@@ -131,6 +132,7 @@ def _inr_rows(store: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_bench_fit_writes_json(tmp_path, capsys):
     path = tmp_path / "fit.json"
     assert main(["bench", "fit", "--arch", "triplane", "--function", "sdf", "--shapes", "2", "--steps", "10",
@@ -151,6 +153,7 @@ def test_build_store_on_the_shared_dataset(tmp_path, capsys):
     assert "1 INRs added" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_new_store_is_searchable_with_the_shipped_model(tmp_path, capsys, monkeypatch):
     """build-store, then query / eval / bench query: no train-encoder, no embed step."""
     from inret_engine.encoders.model import INRetModel, ModelSpec

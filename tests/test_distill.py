@@ -44,6 +44,7 @@ def test_distill_a_callable_into_a_grid_inr():
         assert (field(pts) > 0.05).float().mean() > 0.9
 
 
+@pytest.mark.slow
 def test_cli_distills_an_mlp_inr_into_a_hash_grid(sphere_gt, tmp_path, capsys):
     mlp = run_to_end(fit(TINY_CONFIGS["mlp"], IF.SDF, [sphere_gt], ["s"], FitSettings(steps=150, lr_siren=1e-3)))
     source = ShapeINR(config=mlp.config, function=IF.SDF, tensors=mlp.inr_tensors(0),

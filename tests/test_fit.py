@@ -14,6 +14,7 @@ FAST = FitSettings(steps=120, points_per_step=2048)
 
 
 @pytest.mark.parametrize("kind", ["hash", "octree", "triplane"])
+@pytest.mark.slow
 def test_grid_inrs_fit_a_sphere_sdf(kind, sphere_gt):
     field = run_to_end(fit(TINY_CONFIGS[kind], IF.SDF, [sphere_gt], ["s"], FAST))
     (q,) = measure_quality(field, IF.SDF, [sphere_gt], resolution=48, n_points=2000)

@@ -74,6 +74,7 @@ def test_damage_is_reported_and_refused_on_load(store_dir: Path) -> None:
             store.ground_truth(damaged["shape"])
 
 
+@pytest.mark.slow
 def test_check_repair_mends_everything_and_keeps_the_old_files(store_dir: Path, capsys) -> None:
     damaged = _damage(store_dir)
     assert main(["check", str(store_dir), "--quiet"]) == 1
@@ -93,6 +94,7 @@ def test_check_repair_mends_everything_and_keeps_the_old_files(store_dir: Path, 
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_build_store_rerun_refits_damaged_inrs_and_resamples_lost_ground_truth(store_dir: Path) -> None:
     damaged = _damage(store_dir)
     with Store.create(store_dir) as store:

@@ -16,6 +16,7 @@ def small_demo() -> demo.DemoPlan:
     return small_plan()
 
 
+@pytest.mark.slow
 def test_the_window_shows_each_category_as_it_is_ready(small_demo, qtbot, tmp_path):
     plan = small_demo
     root = tmp_path / "demo"

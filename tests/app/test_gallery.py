@@ -107,6 +107,7 @@ def test_split_filter_and_choices(view):
         view.set_filter("category", "unicorn")
 
 
+@pytest.mark.slow
 def test_thumbnails_arrive_lazily_and_are_cached(qtbot, view, store, monkeypatch):
     renders = []
     real = engine_thumbnails.thumbnail_image

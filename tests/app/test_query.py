@@ -139,6 +139,7 @@ def test_drop_an_inr_file_queries_with_it(qtbot, window, tmp_path):
     assert shown_items(window)[0] is outcome.subject
 
 
+@pytest.mark.slow
 def test_drop_an_inr_of_an_architecture_no_encoder_knows_distills_it(qtbot, window, tmp_path):
     from inret_engine.fit import FitSettings, fit
     from inret_engine.functions import ImplicitFunction
@@ -158,6 +159,7 @@ def test_drop_an_inr_of_an_architecture_no_encoder_knows_distills_it(qtbot, wind
     assert subject.name == "odd" and len(blocker.args[0].hits) == 5
 
 
+@pytest.mark.slow
 def test_a_store_inr_no_encoder_knows_is_distilled_once_then_queried(qtbot, query_store, errors, tmp_path):
     from inret_engine.fit import FitSettings, fit
     from inret_engine.functions import ImplicitFunction

@@ -231,6 +231,7 @@ def test_hovering_a_map_point_brings_its_thumbnail(qtbot, window):
     assert not view._thumbs[record.id].isNull()
 
 
+@pytest.mark.slow
 def test_a_store_without_an_encoder_says_so_on_the_map(qtbot, bare_store, query_store, errors, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)

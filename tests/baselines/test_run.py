@@ -13,6 +13,7 @@ from .conftest import TINY
 
 
 @pytest.mark.parametrize("name", BASELINES)
+@pytest.mark.slow
 def test_run_separates_mugs_from_airplanes(store, name):
     records = [r for r in store.records() if r.category in ("mug", "airplane")]  # 3 shapes x SDF/UDF/Occ each
     stages = set()

@@ -86,6 +86,7 @@ def test_evaluate_reports_the_3x3_table(retriever):
     assert report["same_function"]["sdf"]["queries"] == 4  # one test shape per category
 
 
+@pytest.mark.slow
 def test_cli_train_embed_query_eval(own_store, tmp_path, capsys):
     enc = tmp_path / "m.enc"
     assert main(["train-encoder", str(own_store), "--arch", "hash", "--steps", "5", "--out", str(enc)]) == 0

@@ -131,6 +131,7 @@ def test_switching_backend_reindexes_from_the_cache_without_embedding(retriever,
     backend.close()
 
 
+@pytest.mark.slow
 def test_ray_embedding_gives_the_local_embeddings(ray_cluster, embedded_store, tmp_path):
     from inret_engine.scale.embedding import ray_embedder
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from inret_engine.benchmark.scale import ScaleSettings, run_scale
 from inret_engine.cli.main import main
 from inret_engine.scale import milvus_available
 
 
+@pytest.mark.slow
 def test_fit_part_without_ray_reports_local_throughput():
     report = run_scale(ScaleSettings(fit_shapes=2, fit_batch=1, arch="mlp", steps=3, ray_workers=(),
                                      parts=("fit",)), log=lambda line: None)
@@ -17,6 +20,7 @@ def test_fit_part_without_ray_reports_local_throughput():
     assert all(r["inrs_per_second"] > 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_index_part_reports_build_latency_and_recall(tmp_path, capsys):
     backends = "hnsw,milvus" if milvus_available() else "hnsw"
     out = tmp_path / "scale.json"

@@ -13,6 +13,7 @@ from inret_engine.scale import milvus_available  # noqa: E402
 from inret_engine.store import Store  # noqa: E402
 
 
+@pytest.mark.slow
 def test_cli_build_store_with_ray_then_query_through_milvus(ray_cluster, tmp_path, capsys, monkeypatch):
     """The README's commands: build with --ray, embed with --ray choosing Milvus Lite, query."""
     from inret_engine.cli.main import main

@@ -58,6 +58,7 @@ def local_store(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_ray_build_matches_local_build(ray_cluster, local_store, tmp_path):
     _build(tmp_path / "ray", ray_fitter())
     local, remote = _snapshot(local_store), _snapshot(tmp_path / "ray")
@@ -66,6 +67,7 @@ def test_ray_build_matches_local_build(ray_cluster, local_store, tmp_path):
     assert [b for _, b in remote] == [b for _, b in local]
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_task_is_retried(ray_cluster, local_store, tmp_path):
     marker = tmp_path / "killed-once"
 
@@ -80,6 +82,7 @@ def test_worker_killed_mid_task_is_retried(ray_cluster, local_store, tmp_path):
     assert _snapshot(tmp_path / "ray") == _snapshot(local_store)
 
 
+@pytest.mark.slow
 def test_stopped_driver_resumes_to_the_same_store(ray_cluster, local_store, tmp_path):
     root = tmp_path / "ray"
     with Store.create(root) as store:
