@@ -218,7 +218,8 @@ def test_enter_queries_the_selected_card_once(qtbot, window):
     window.controller.results_ready.connect(answers.append)
     with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS):
         QTest.keyClick(view, Qt.Key_Return)
-    qtbot.wait(200)  # a second answer would have arrived by now
+    # every query runs on the job runner: once it is idle, a second answer would have arrived
+    qtbot.waitUntil(lambda: not window.runner.busy(), timeout=WAIT_MS)
     assert len(answers) == 1 and answers[0].subject.record == window.gallery.current_record()
 
 
