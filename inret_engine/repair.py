@@ -123,7 +123,7 @@ def _refit(store: Store, damaged: list[tuple[InrRecord, str]], report: CheckRepo
         why = ("no healthy INR of the store holds its architecture config" if config is None
                else "its shape has no usable ground truth" if shape is None or store.shape_problem(shape)
                else "")
-        if why:
+        if why or config is None:
             report.findings.append(Finding("inr", rec.file, problem, f"not repaired: {why}"))
             continue
         store.retire_inr(rec)

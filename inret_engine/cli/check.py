@@ -41,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
     if report.unresolved and not args.repair:
         print(f"run `inret check {args.store} --repair` to mend what can be mended")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report.to_dict(), f, indent=2)
+        with open(args.json, "w") as out:
+            json.dump(report.to_dict(), out, indent=2)
     return 1 if report.unresolved else 0

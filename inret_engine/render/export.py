@@ -73,6 +73,8 @@ def write_mesh(mesh: trimesh.Trimesh, path: str | Path) -> Path:
     if suffix not in MESH_TYPES:
         raise ValueError(f"unsupported mesh format {suffix or path.name!r}; use one of {', '.join(MESH_TYPES)}")
     data = mesh.export(file_type=suffix[1:])
+    if isinstance(data, dict):  # trimesh returns a dict only for formats with several files (not ours)
+        raise ValueError(f"{suffix} export gave several files")
     atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)
     return path
 

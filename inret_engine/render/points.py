@@ -57,6 +57,7 @@ def surface_point_cloud(field, function: ImplicitFunction | str | None = None, n
         function, field = field.function, field.to_field()
     if baked is None:
         _, function, baked = prepare(field, function, baked=True, resolution=resolution)
+    assert baked is not None, "prepare(baked=True) bakes"
     function = baked.function
     rng = np.random.default_rng(seed)
     if function is ImplicitFunction.OCC:

@@ -162,4 +162,5 @@ def framed(camera: Camera, hit_mask: np.ndarray, margin: float = FRAME_MARGIN) -
     target = np.asarray(camera.target) + 0.5 * (u0 + u1) * right + 0.5 * (v0 + v1) * up
     pixel = 2.0 * half_h / h  # a hit pixel covers its whole width, not just its centre
     half = 0.5 * (max(u1 - u0, v1 - v0) + pixel) * margin
-    return dataclasses.replace(camera, target=tuple(float(c) for c in target), ortho_scale=float(half))
+    return dataclasses.replace(camera, target=(float(target[0]), float(target[1]), float(target[2])),
+                               ortho_scale=float(half))

@@ -26,7 +26,7 @@ import sqlite3
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -170,7 +170,7 @@ class Store:
         ``lost+found/``, never deleted. Folders that are symbolic links are not touched.
         Returns counts of what was done.
         """
-        removed = Counter()
+        removed: Counter[str] = Counter()
         for sub in STORE_FOLDERS:
             folder = self.root / sub
             if folder.is_symlink():
@@ -404,7 +404,8 @@ def file_key(shape_id: str) -> str:
 
 def _npz_bytes(gt: GroundTruth) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **gt.to_arrays())
+    arrays: dict[str, Any] = gt.to_arrays()  # (Any: numpy's stub reads ** as a possible allow_pickle)
+    np.savez(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
 
 
