@@ -22,7 +22,8 @@ def install_actions(window) -> dict[str, QAction]:
     acts: dict[str, QAction] = {}
 
     def add(menu, name: str, text: str, keys, slot, tip: str = "") -> QAction:
-        action = QAction(text, window, triggered=slot)
+        action = QAction(text, window)
+        action.triggered.connect(slot)
         if keys:
             action.setShortcuts([QKeySequence(k) for k in ([keys] if isinstance(keys, str) else keys)])
         action.setStatusTip(tip)
@@ -55,7 +56,8 @@ def install_actions(window) -> dict[str, QAction]:
     query = bar.addMenu("&Query")
     selected = add(query, "query_selected", "&Query Selected", ["Return", "Enter"], window.query_selected,
                    "Make the selected gallery shape the query")
-    selected.setShortcutContext(Qt.WidgetWithChildrenShortcut)  # Enter in the search box still only searches
+    # Enter in the search box still only searches
+    selected.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     window.gallery.list.addAction(selected)
     add(query, "cancel", "&Cancel Running Job", "Esc", window.runner.cancel, "Stop the job shown in the status bar")
     query.addSeparator()
@@ -145,7 +147,7 @@ def build_store(window) -> None:
     from .dialogs.build_store import BuildStoreDialog
 
     dialog = BuildStoreDialog(window, start=str(Path.home()))
-    while dialog.exec() == QDialog.Accepted:
+    while dialog.exec() == QDialog.DialogCode.Accepted:
         try:
             options = dialog.options()
         except UsageError as exc:
@@ -180,7 +182,7 @@ def train_encoders(window) -> None:
     encoders = window.controller.encoders
     installed = {r.model.spec.arch for r in encoders.retrievers} if encoders else set()
     dialog = TrainDialog(trainable_archs(window.store), installed, window)
-    while dialog.exec() == QDialog.Accepted:
+    while dialog.exec() == QDialog.DialogCode.Accepted:
         try:
             choice = dialog.choice()
         except UsageError as exc:

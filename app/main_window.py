@@ -61,10 +61,12 @@ class MainWindow(QMainWindow):
 
     # --- layout --------------------------------------------------------------------------
     def _build_panels(self) -> None:
-        self.title = QLabel("No store open", objectName="storeTitle")
+        self.title = QLabel("No store open")
+        self.title.setObjectName("storeTitle")
         self.gallery = GalleryView()
         self.model = self.gallery.model
-        self.map_filter = QLabel(objectName="mapFilter", textFormat=Qt.RichText)
+        self.map_filter = QLabel(textFormat=Qt.TextFormat.RichText)
+        self.map_filter.setObjectName("mapFilter")
         self.map_filter.setToolTip("A box selection on the map (Shift+drag) narrows the gallery; Show all, or a "
                                    "click on empty map space, clears it")
         self.map_filter.hide()
@@ -79,14 +81,14 @@ class MainWindow(QMainWindow):
         self.side = SidePanels(self)
         self.panels: dict[str, QWidget] = self.side.panels
         self.map_filter.linkActivated.connect(lambda _link: self.side.clear_map_selection())
-        self.top_split = QSplitter(Qt.Horizontal)
+        self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(left)
         self.top_split.addWidget(self.side)
         self.top_split.setStretchFactor(0, 1)
         self.top_split.setStretchFactor(1, 1)
         self.top_split.setSizes([700, 700])
         self.results = ResultsView()
-        self.main_split = QSplitter(Qt.Vertical)
+        self.main_split = QSplitter(Qt.Orientation.Vertical)
         self.main_split.addWidget(self.top_split)
         self.main_split.addWidget(self.results)
         self.main_split.setStretchFactor(0, 1)
@@ -102,13 +104,15 @@ class MainWindow(QMainWindow):
         bar = self.addToolBar("Query")
         bar.setObjectName("queryToolBar")
         bar.setMovable(False)
-        self.retrieve = QComboBox(objectName="retrieveMode")
+        self.retrieve = QComboBox()
+        self.retrieve.setObjectName("retrieveMode")
         for mode, label in RETRIEVE_MODES:
             self.retrieve.addItem(label, mode)
         self.retrieve.setToolTip("Which INRs to retrieve: of any function, of the query's own function, or of one "
                                  "function (SDF, UDF, Occ)")
         self.retrieve.setAccessibleName("Retrieve")
-        self.k_spin = QSpinBox(objectName="kSpin", minimum=1, maximum=200, value=DEFAULT_K)
+        self.k_spin = QSpinBox(minimum=1, maximum=200, value=DEFAULT_K)
+        self.k_spin.setObjectName("kSpin")
         self.k_spin.setToolTip("How many similar shapes (nearest neighbours) to show")
         self.k_spin.setAccessibleName("Number of results")
         retrieve_label, k_label = QLabel(" Retrieve "), QLabel("  Results ")
@@ -122,9 +126,11 @@ class MainWindow(QMainWindow):
         self.query_bar = bar
 
     def _build_status_bar(self) -> None:
-        self.count = QLabel(objectName="countLabel")
+        self.count = QLabel()
+        self.count.setObjectName("countLabel")
         self.count.setToolTip("INRs shown in the gallery (after filters, search and map selection) of all INRs")
-        self.latency = QLabel(objectName="latencyLabel")
+        self.latency = QLabel()
+        self.latency.setObjectName("latencyLabel")
         self.job_bar = JobBar(self.runner)
         self.progress = self.job_bar.progress
         status = self.statusBar()

@@ -21,6 +21,8 @@ becomes a third tab, "Map", and moves back above the tabs when the window grows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -31,6 +33,9 @@ from .map_panel import MapPanel
 from .views.cutaways import CutawayPanel
 from .views.panel_style import CHECKBOX_QSS
 from .views.shape_view import ShapeView
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 
 class InrSource:
@@ -73,14 +78,16 @@ class SidePanels(QSplitter):
         current: the selected item (``InrRecord`` or ``QuerySubject``), or None.
     """
 
-    def __init__(self, window, parent: QWidget | None = None):
-        super().__init__(Qt.Vertical, parent)
+    def __init__(self, window: MainWindow, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Vertical, parent)
         self.setObjectName("sidePanels")
-        self.window = window
+        self.main = window  # (QWidget.window() is Qt's: the top-level widget)
         self.map = MapPanel(window.runner)
         self.cutaways = CutawayPanel()
         self.shape_view = ShapeView()
-        self.pair = QCheckBox("Beside its query", objectName="shapePair", checked=True)
+        self.pair = QCheckBox("Beside its query")
+        self.pair.setChecked(True)
+        self.pair.setObjectName("shapePair")
         self.pair.setStyleSheet(CHECKBOX_QSS)
         self.pair.setEnabled(False)
         self.pair.setToolTip("Show a selected result next to its query (select a result in the strip below)")
@@ -89,12 +96,15 @@ class SidePanels(QSplitter):
         box = QVBoxLayout(three_d)
         box.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("A selected result", objectName="filterLabel"))
+        note = QLabel("A selected result")
+        note.setObjectName("filterLabel")
+        bar.addWidget(note)
         bar.addWidget(self.pair)
         bar.addStretch(1)
         box.addLayout(bar)
         box.addWidget(self.shape_view, 1)
-        self.details = QTabWidget(objectName="detailPanels")
+        self.details = QTabWidget()
+        self.details.setObjectName("detailPanels")
         self.details.setAccessibleName("Selected shape")
         self.details.addTab(self.cutaways, "Cutaways")
         self.details.setTabToolTip(0, "The selected shape cut open by a plane, with its field on that plane")
@@ -135,7 +145,7 @@ class SidePanels(QSplitter):
     def show_panel(self, name: str) -> None:
         """Bring ``"cutaways"``, ``"3d"`` or ``"map"`` to the front (the map only needs it when it is a tab)."""
         page = self.panels[name] if name != "3d" else self.details.widget(1)
-        if self.details.indexOf(page) >= 0:
+        if page is not None and self.details.indexOf(page) >= 0:
             self.details.setCurrentWidget(page)
 
     def set_stacked(self, stacked: bool) -> None:
@@ -161,7 +171,7 @@ class SidePanels(QSplitter):
         return {"map": self.map, "cutaways": self.cutaways, "3d": self.shape_view}
 
     def wire(self) -> None:
-        w, view = self.window, self.map.view
+        w, view = self.main, self.map.view
         view.selected.connect(w.select_id)
         view.query_requested.connect(w.query_id)
         view.selection_changed.connect(w.show_only_ids)
@@ -185,7 +195,7 @@ class SidePanels(QSplitter):
         self.cutaways.clear()
         self.shape_view.clear()
         self.pair.setEnabled(False)
-        self.map.set_store(store, self.window.model.records() if store is not None else [])
+        self.map.set_store(store, self.main.model.records() if store is not None else [])
 
     def show_item(self, item) -> None:
         """Show a selected shape (a row, or a query) in the visible detail panel; mark it on the map."""
@@ -196,7 +206,7 @@ class SidePanels(QSplitter):
 
     def show_outcome(self, outcome) -> None:
         """Ring the query and its hits on the map (the map of the encoder that answered)."""
-        subject, encoders = outcome.subject, self.window.controller.encoders
+        subject, encoders = outcome.subject, self.main.controller.encoders
         retriever = None
         if encoders:
             retriever = (encoders.for_shape_inr(subject.inr) if subject.inr is not None
@@ -220,7 +230,7 @@ class SidePanels(QSplitter):
     # --- internals -------------------------------------------------------------------------
     def _thumbnail_wanted(self, record) -> None:
         self._thumbs_asked.add(record.id)
-        self.window.gallery.loader.request(record)
+        self.main.gallery.loader.request(record)
 
     def _thumbnail_ready(self, inr_id: int, image) -> None:
         if inr_id in self._thumbs_asked:  # the gallery's own thumbnails stay the gallery's
@@ -229,7 +239,7 @@ class SidePanels(QSplitter):
 
     def _paired_query(self):
         """The query of the current results when the selected item is one of its hits, else None."""
-        outcome, item = self.window.controller.outcome, self.current
+        outcome, item = self.main.controller.outcome, self.current
         if outcome is None or not isinstance(item, InrRecord) or outcome.subject.id == item.id:
             return None
         return outcome.subject if any(h.record.id == item.id for h in outcome.hits) else None
@@ -237,7 +247,7 @@ class SidePanels(QSplitter):
     def _update_details(self, *_) -> None:
         query = self._paired_query()
         self.pair.setEnabled(query is not None)
-        store, item = self.window.store, self.current
+        store, item = self.main.store, self.current
         if store is None or item is None:
             return
         page = self.details.currentWidget()

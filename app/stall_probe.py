@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -33,13 +34,36 @@ def _run_until(done, timeout_s: float) -> bool:
 
     loop = QEventLoop()
     poll = QTimer(interval=1)
-    poll.timeout.connect(lambda: done() and loop.quit())
+
+    def on_poll() -> None:
+        if done():
+            loop.quit()
+
+    poll.timeout.connect(on_poll)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     poll.start()
     if not done():
         loop.exec()
     poll.stop()
     return done()
+
+
+@dataclass
+class _StallClock:
+    """The longest gap between ticks of a 5 ms GUI-thread timer, and every gap over 100 ms."""
+
+    last: float = field(default_factory=time.perf_counter)
+    max: float = 0.0
+    phase: str = "opening"
+    long: list[str] = field(default_factory=list)
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        gap = now - self.last
+        self.max = max(self.max, gap)
+        if gap > 0.1:
+            self.long.append(f"{gap * 1000:.0f} ms while {self.phase}")
+        self.last = now
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -75,32 +99,26 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     QTest.qWaitForWindowExposed(window)
 
-    stall = {"last": time.perf_counter(), "max": 0.0, "phase": "opening", "long": []}
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gap = now - stall["last"]
-        stall["max"] = max(stall["max"], gap)
-        if gap > 0.1:
-            stall["long"].append(f"{gap * 1000:.0f} ms while {stall['phase']}")
-        stall["last"] = now
-
-    timer = QTimer(interval=5, timeout=tick)
+    stall = _StallClock()
+    timer = QTimer(interval=5)
+    timer.timeout.connect(stall.tick)
     timer.start()
     start = time.perf_counter()
     window.open_store(Path(args.store))
     if not _run_until(lambda: window.controller.ready, 600):
         print("the encoders never became ready (is an encoder installed?)", file=sys.stderr)
         return 1
-    report = {"store": str(args.store), "inrs": window.model.rowCount(), "k": args.k,
-              "open_seconds": round(time.perf_counter() - start, 2)}
+    report: dict[str, object] = {"store": str(args.store), "inrs": window.model.rowCount(), "k": args.k,
+                                 "open_seconds": round(time.perf_counter() - start, 2)}
+    encoders = window.controller.encoders
     print(f"store open and embeddings up to date after {time.perf_counter() - start:.1f} s "
-          f"({window.model.rowCount()} INRs, encoders: {window.controller.encoders.describe()})")
+          f"({window.model.rowCount()} INRs, encoders: {encoders.describe() if encoders else 'none'})")
 
     class PaintClock(QObject):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
-            self.armed, self.at = False, None
+            self.armed = False
+            self.at: float | None = None
 
         def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
             if self.armed and event.type() == QEvent.Type.Paint:
@@ -109,13 +127,18 @@ def main(argv: list[str] | None = None) -> int:
 
     clock = PaintClock()
     window.results.list.viewport().installEventFilter(clock)
-    answered = {}
-    window.controller.results_ready.connect(lambda o: (answered.__setitem__("at", time.perf_counter()),
-                                                       setattr(clock, "armed", True)))
-    stall["phase"] = "querying"
+    answered: dict[str, float] = {}
+
+    def on_results(_outcome) -> None:
+        answered["at"] = time.perf_counter()
+        clock.armed = True
+
+    window.controller.results_ready.connect(on_results)
+    stall.phase = "querying"
     view = window.gallery.list
     rows = window.gallery.proxy.rowCount()
-    answers, paints = [], []
+    answers: list[float] = []
+    paints: list[float] = []
     for n in range(args.queries):
         index = view.model().index((n * 7919) % rows, 0)
         view.scrollTo(index)
@@ -126,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         clock.at = None
         t0 = time.perf_counter()
         QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-        if not _run_until(lambda: clock.at is not None, 30):
+        if not _run_until(lambda: clock.at is not None, 30) or clock.at is None:
             print(f"query {n}: no results within 30 s", file=sys.stderr)
             continue
         answers.append((answered["at"] - t0) * 1000)
@@ -136,20 +159,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  double-click -> results in the model: {_percentiles(answers)}")
     print(f"  double-click -> first paint of the results strip: {_percentiles(paints)}")
     if args.drop:
-        stall["phase"] = f"preparing {Path(args.drop).name}"
+        stall.phase = f"preparing {Path(args.drop).name}"
         answered.clear()
         t0 = time.perf_counter()
         window.controller.query_file(Path(args.drop))
         _run_until(lambda: "at" in answered, 300)
-        report["drop_seconds"] = round(time.perf_counter() - t0, 2)
-        print(f"  {Path(args.drop).name} -> results: {report['drop_seconds']:.1f} s")
+        drop_seconds = round(time.perf_counter() - t0, 2)
+        report["drop_seconds"] = drop_seconds
+        print(f"  {Path(args.drop).name} -> results: {drop_seconds:.1f} s")
     timer.stop()
-    print(f"  longest GUI-thread stall while opening, embedding and querying: {stall['max'] * 1000:.0f} ms")
-    if stall["long"]:
-        print(f"  stalls over 100 ms: {'; '.join(stall['long'])}")
+    print(f"  longest GUI-thread stall while opening, embedding and querying: {stall.max * 1000:.0f} ms")
+    if stall.long:
+        print(f"  stalls over 100 ms: {'; '.join(stall.long)}")
     report.update(queries=len(paints), answer=_summary(answers) if answers else None,
-                  first_paint=_summary(paints) if paints else None, longest_stall_ms=round(stall["max"] * 1000),
-                  stalls_over_100ms=stall["long"])
+                  first_paint=_summary(paints) if paints else None, longest_stall_ms=round(stall.max * 1000),
+                  stalls_over_100ms=stall.long)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")

@@ -110,7 +110,7 @@ def _serve(store, queue: _RequestQueue, size: int):
             queue.defer(record)
             continue
         queue.done(record.id)
-        image = QImage.fromData(png, "PNG")
+        image = QImage.fromData(png)  # the format is read from the header
         if image.isNull():
             yield queue, record.id, None, f"unreadable thumbnail for {record.name}"
         else:

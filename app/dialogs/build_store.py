@@ -38,10 +38,14 @@ class BuildStoreDialog(QDialog):
         self.out = QLineEdit(placeholderText="new or existing store folder")
         self.archs = {a: QCheckBox(ARCH_LABELS.get(a, a)) for a in ARCHITECTURES}
         self.archs["hash"].setChecked(True)
-        self.functions = {f: QCheckBox(f.value.upper(), checked=True) for f in ImplicitFunction}
+        self.functions = {f: QCheckBox(f.value.upper()) for f in ImplicitFunction}
+        for box in self.functions.values():
+            box.setChecked(True)
         self.categories = QLineEdit(placeholderText="all (or e.g. Chair,Mug)")
-        self.per_category = QSpinBox(minimum=0, maximum=100_000, value=0, specialValueText="all")
-        self.steps = QSpinBox(minimum=0, maximum=20_000, singleStep=50, value=0, specialValueText="default")
+        self.per_category = QSpinBox(minimum=0, maximum=100_000, value=0)
+        self.per_category.setSpecialValueText("all")
+        self.steps = QSpinBox(minimum=0, maximum=20_000, singleStep=50, value=0)
+        self.steps.setSpecialValueText("default")
         self.align = QCheckBox("PCA-align shapes before fitting")
 
         form = QFormLayout(self)

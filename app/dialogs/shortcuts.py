@@ -53,7 +53,8 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         rows = shortcut_rows(actions) + list(PANEL_KEYS)
-        self.table = QTableWidget(len(rows), 3, self, objectName="shortcutTable")
+        self.table = QTableWidget(len(rows), 3, self)
+        self.table.setObjectName("shortcutTable")
         self.table.setHorizontalHeaderLabels(["Where", "Keys", "What it does"])
         self.table.setAccessibleName("Keyboard shortcuts")
         self.table.setToolTip("Every keyboard shortcut and mouse gesture of the browser")
@@ -79,4 +80,8 @@ class ShortcutsDialog(QDialog):
         self.resize(640, 520)
 
     def rows(self) -> list[tuple[str, str, str]]:
-        return [tuple(self.table.item(r, c).text() for c in range(3)) for r in range(self.table.rowCount())]
+        return [(self._text(r, 0), self._text(r, 1), self._text(r, 2)) for r in range(self.table.rowCount())]
+
+    def _text(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""

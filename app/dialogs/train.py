@@ -30,7 +30,8 @@ class TrainDialog(QDialog):
         box_layout = QVBoxLayout()
         for arch, fns in archs.items():
             note = " — encoder installed" if arch in installed else ""
-            box = QCheckBox(f"{arch} ({', '.join(f.upper() for f in fns)}){note}", checked=arch not in installed)
+            box = QCheckBox(f"{arch} ({', '.join(f.upper() for f in fns)}){note}")
+            box.setChecked(arch not in installed)
             self.boxes[arch] = box
             box_layout.addWidget(box)
         self.steps = QSpinBox(minimum=5, maximum=20_000, singleStep=50, value=defaults.steps)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from inret_engine.store import InrRecord
@@ -125,10 +125,10 @@ class GalleryModel(QAbstractListModel):
         return self._placeholders[state]
 
     # --- Qt model API --------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self._records)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         rec = self._records[index.row()]
@@ -179,7 +179,12 @@ class GalleryFilter(QSortFilterProxyModel):
         return dict(self._fields)
 
     def record(self, row: int) -> InrRecord:
-        return self.sourceModel().record(self.mapToSource(self.index(row, 0)).row())
+        return self._gallery().record(self.mapToSource(self.index(row, 0)).row())
+
+    def _gallery(self) -> GalleryModel:
+        source = self.sourceModel()
+        assert isinstance(source, GalleryModel), "a GalleryFilter filters a GalleryModel"
+        return source
 
     def _refilter(self, change) -> None:
         if hasattr(self, "endFilterChange"):  # Qt >= 6.10
@@ -190,8 +195,8 @@ class GalleryFilter(QSortFilterProxyModel):
             change()
             self.invalidateFilter()
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 - Qt API
-        source = self.sourceModel()
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802 - Qt API
+        source = self._gallery()
         rec = source.record(row)
         if self._ids is not None and rec.id not in self._ids:
             return False

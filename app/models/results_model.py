@@ -10,7 +10,7 @@ that is not in the store has no record to render from; its image comes through
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from inret_engine.retrieval.results import QueryOutcome, QuerySubject
@@ -20,13 +20,13 @@ from inret_engine.store import InrRecord
 from ..messages import similarity_text, similarity_tooltip
 from .gallery_model import RecordRole, ThumbnailStateRole, placeholder_pixmap, tooltip
 
-ScoreRole = Qt.UserRole + 10
+ScoreRole = Qt.ItemDataRole.UserRole + 10
 """Cosine similarity of a hit (``None`` on the query row)."""
-MatchRole = Qt.UserRole + 11
+MatchRole = Qt.ItemDataRole.UserRole + 11
 """``True`` where a hit's category is the query's (``None`` on the query row, or when the query has none)."""
-IsQueryRole = Qt.UserRole + 12
-RankRole = Qt.UserRole + 13
-ItemRole = Qt.UserRole + 14
+IsQueryRole = Qt.ItemDataRole.UserRole + 12
+RankRole = Qt.ItemDataRole.UserRole + 13
+ItemRole = Qt.ItemDataRole.UserRole + 14
 """What a row shows: the ``QuerySubject`` on row 0, the hit's ``InrRecord`` after."""
 
 
@@ -62,7 +62,7 @@ class ResultsModel(QAbstractListModel):
             self.set_query(outcome.subject)
         self.beginResetModel()
         self.outcome, self._hits = outcome, list(outcome.hits)
-        keep = {h.record.id for h in self._hits} | {self.subject.id}
+        keep = {h.record.id for h in self._hits} | ({self.subject.id} if self.subject is not None else set())
         self._pixmaps = {i: p for i, p in self._pixmaps.items() if i in keep}
         self._wanted &= keep
         self.endResetModel()
@@ -79,7 +79,11 @@ class ResultsModel(QAbstractListModel):
         return list(self._hits)
 
     def item(self, row: int) -> QuerySubject | InrRecord:
-        return self.subject if row == 0 else self._hits[row - 1].record
+        if row > 0:
+            return self._hits[row - 1].record
+        if self.subject is None:
+            raise IndexError("no query is shown")
+        return self.subject
 
     def _same_shape(self, subject: QuerySubject) -> bool:
         return subject.id is not None and self.subject is not None and subject.id == self.subject.id
@@ -113,7 +117,7 @@ class ResultsModel(QAbstractListModel):
 
     def _changed(self, row: int) -> None:
         index = self.index(row)
-        self.dataChanged.emit(index, index, [Qt.DecorationRole, ThumbnailStateRole])
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, ThumbnailStateRole])
 
     def _decoration(self, row: int) -> QPixmap:
         item = self.item(row)
@@ -136,19 +140,19 @@ class ResultsModel(QAbstractListModel):
         return "ready" if rid in self._pixmaps else "failed" if rid in self._failed else "pending"
 
     # --- Qt model API ------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() or self.subject is None else 1 + len(self._hits)
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or self.subject is None:
             return None
         row = index.row()
         item = self.item(row)
         hit = self._hits[row - 1] if row else None
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             score = "query" if hit is None else f"#{row} {similarity_text(hit.score)} similar"
             return f"{item.name}\n{score} · {item.category} · {item.function.upper()} · {item.arch}"
-        if role == Qt.DecorationRole:
+        if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(row)
         if role in (RecordRole, ItemRole):
             return item if role == ItemRole or hit is not None else self.subject.record or self.subject
@@ -162,7 +166,7 @@ class ResultsModel(QAbstractListModel):
             return row
         if role == ThumbnailStateRole:
             return self._state(row)
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(item, hit)
         return None
 

@@ -7,7 +7,7 @@ shows exactly the colours the slice above it is painted with.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QLineF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -61,11 +61,11 @@ class ColourBarWidget(QWidget):
         p.drawRect(strip)
         x = strip.left() + self.bar.surface * strip.width()  # the surface level, in the contour's colour
         p.setPen(QPen(QColor(*self.bar.contour), 2))
-        p.drawLine(x, strip.top() - 2, x, strip.bottom() + 2)
+        p.drawLine(QLineF(x, strip.top() - 2, x, strip.bottom() + 2))
         p.setPen(QColor("#9aa4b2"))
         y = strip.bottom() + 2
         for text, tx in self.visible_ticks(strip.left(), strip.width()):
-            p.drawLine(tx, strip.bottom(), tx, strip.bottom() + 3)
+            p.drawLine(QLineF(tx, strip.bottom(), tx, strip.bottom() + 3))
             w = self.fm.horizontalAdvance(text)
             p.drawText(QRectF(tx - w / 2 - 1, y + 1, w + 2, self.fm.height()), Qt.AlignmentFlag.AlignCenter, text)
         p.setPen(QColor("#8c96a5"))

@@ -49,7 +49,7 @@ def to_pixmap(rgb: np.ndarray) -> QPixmap:
     """``(H, W, 3)`` uint8 -> QPixmap (copied, so the array may go)."""
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     h, w, _ = rgb.shape
-    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy())
+    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
 
 
 class ImageLabel(QLabel):
@@ -59,10 +59,10 @@ class ImageLabel(QLabel):
         super().__init__(parent)
         self.edge = edge
         self.image: QPixmap | None = None
-        self.setAlignment(Qt.AlignCenter)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setMinimumSize(IMAGE_MIN_PX, IMAGE_MIN_PX)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setStyleSheet("background: #16181c; border-radius: 4px; color: #6c7684;")
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
@@ -76,11 +76,11 @@ class ImageLabel(QLabel):
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().paintEvent(event)
         if self.image is not None:
-            size = self.image.size().scaled(self.size(), Qt.KeepAspectRatio)
+            size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(self.rect().center())
             p = QPainter(self)
-            p.setRenderHint(QPainter.SmoothPixmapTransform)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawPixmap(target, self.image)
             p.end()
 
@@ -111,25 +111,32 @@ class CutawayPanel(QWidget):
         self._timer = QTimer(self, singleShot=True, interval=throttle_ms)
         self._timer.timeout.connect(self._render)
 
-        self.axis = QComboBox(objectName="cutAxis")
+        self.axis = QComboBox()
+        self.axis.setObjectName("cutAxis")
         self.axis.addItems(["x", "y", "z"])
         self.axis.setCurrentText("z")
         self.axis.setToolTip("The axis the cutting plane is perpendicular to")
         self.axis.setAccessibleName("Cut axis")
-        self.offset = QSlider(Qt.Horizontal, objectName="cutOffset")
+        self.offset = QSlider(Qt.Orientation.Horizontal)
+        self.offset.setObjectName("cutOffset")
         self.offset.setRange(-OFFSET_STEPS, OFFSET_STEPS)
         self.offset.setToolTip("Where the plane cuts: everything beyond it is removed (arrow keys move it by 0.01)")
         self.offset.setAccessibleName("Cut position")
-        self.offset_label = QLabel(objectName="filterLabel")
+        self.offset_label = QLabel()
+        self.offset_label.setObjectName("filterLabel")
         self.offset_label.setMinimumWidth(70)
-        self.show_occ = QCheckBox("Occ", objectName="cutShowOcc")
+        self.show_occ = QCheckBox("Occ")
+        self.show_occ.setObjectName("cutShowOcc")
         self.show_occ.setToolTip("Show the shape's occupancy INR too")
         self.show_occ.setAccessibleName("Show the occupancy INR too")
         self.show_occ.setStyleSheet(CHECKBOX_QSS)
-        self.message = QLabel("Pick a shape to cut it open", objectName="cutMessage", wordWrap=True)
+        self.message = QLabel("Pick a shape to cut it open", wordWrap=True)
+        self.message.setObjectName("cutMessage")
         self.message.setStyleSheet("color: #9aa4b2; padding: 2px;")
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Cut", objectName="filterLabel"))
+        cut = QLabel("Cut")
+        cut.setObjectName("filterLabel")
+        bar.addWidget(cut)
         bar.addWidget(self.axis)
         bar.addWidget(self.offset, 1)
         bar.addWidget(self.offset_label)
@@ -146,7 +153,7 @@ class CutawayPanel(QWidget):
         self.only_own = False
         """Showing a query that is not in the store: its own function's column only."""
         for function in FUNCTIONS:
-            self.titles[function] = QLabel(f"<b>{function.upper()}</b>", alignment=Qt.AlignCenter)
+            self.titles[function] = QLabel(f"<b>{function.upper()}</b>", alignment=Qt.AlignmentFlag.AlignCenter)
             self.bars[function] = ColourBarWidget(function)
             self.renders[function] = ImageLabel(size)
             self.renders[function].setAccessibleName(f"{function.upper()} cutaway render")
@@ -156,7 +163,8 @@ class CutawayPanel(QWidget):
             self.slices[function].setAccessibleName(f"{function.upper()} field slice")
             self.slices[function].setToolTip(f"The {function.upper()} INR's values on the cutting plane (colours: "
                                              f"the scale below it; {SLICE_LEGEND[function]})")
-            self.captions[function] = QLabel(SLICE_LEGEND[function], alignment=Qt.AlignCenter, wordWrap=True)
+            self.captions[function] = QLabel(SLICE_LEGEND[function], alignment=Qt.AlignmentFlag.AlignCenter,
+                                             wordWrap=True)
             self.captions[function].setStyleSheet("color: #8c96a5; font-size: 9pt;")
         self.wide: bool | None = None
         """Render beside slice (a short, wide panel) rather than above it; see :meth:`_arrange`."""
@@ -296,9 +304,9 @@ class CutawayPanel(QWidget):
                 self.grid.addWidget(self.bars[function], 2, 2 * col, 1, 2)  # under both: room for its values
                 self.grid.addWidget(self.captions[function], 3, 2 * col, 1, 2)
             else:
-                for row, widget in enumerate((self.titles[function], self.renders[function], self.slices[function],
-                                              self.bars[function], self.captions[function])):
-                    self.grid.addWidget(widget, row, col)
+                for row, cell in enumerate((self.titles[function], self.renders[function], self.slices[function],
+                                            self.bars[function], self.captions[function])):
+                    self.grid.addWidget(cell, row, col)
         for row in ((1,) if wide else (1, 2)):
             self.grid.setRowStretch(row, 1)
 
@@ -363,7 +371,7 @@ class CutawayPanel(QWidget):
             self.failed.emit(item.message)
             return
         target = self.slices if item.kind == "slice" else self.renders
-        target[item.function].set_image(to_pixmap(item.rgb))
+        target[item.function].set_image(to_pixmap(item.rgb) if item.rgb is not None else None)
         self.last_ms.setdefault(item.function, {})[item.kind] = item.ms
 
     def _job_failed(self, exc: BaseException) -> None:

@@ -43,7 +43,8 @@ class FilterBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.search = QLineEdit(placeholderText=SEARCH_HINT, objectName="gallerySearch")
+        self.search = QLineEdit(placeholderText=SEARCH_HINT)
+        self.search.setObjectName("gallerySearch")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Show only INRs whose name, category or shape id contains every word typed here "
                                "(Ctrl+F)")
@@ -51,7 +52,8 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(self.search_changed)
         self.combos: dict[str, QComboBox] = {}
         for field in FILTER_FIELDS:
-            combo = QComboBox(objectName=f"filter_{field}")
+            combo = QComboBox()
+            combo.setObjectName(f"filter_{field}")
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setToolTip(FILTER_TIPS[field])
             combo.setAccessibleName(f"Filter by {FILTER_NAMES[field][:-1]}")

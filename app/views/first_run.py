@@ -27,15 +27,20 @@ class FirstRunView(QFrame):
     """Title, introduction, overall progress with the time left, and one chip per category."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, objectName="firstRun")
-        self.setFrameShape(QFrame.StyledPanel)
-        self.title = QLabel("Building the demo store", objectName="firstRunTitle", wordWrap=True)
-        self.intro = QLabel(INTRO, objectName="firstRunIntro", wordWrap=True)
-        self.progress = QProgressBar(objectName="firstRunProgress")
+        super().__init__(parent)
+        self.setObjectName("firstRun")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel("Building the demo store", wordWrap=True)
+        self.title.setObjectName("firstRunTitle")
+        self.intro = QLabel(INTRO, wordWrap=True)
+        self.intro.setObjectName("firstRunIntro")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("firstRunProgress")
         self.progress.setRange(0, 100)
         self.progress.setAccessibleName("Progress of the first build")
         self.progress.setToolTip("How much of the first build is done, and about how long is left")
-        self.chips = QLabel(objectName="firstRunChips", wordWrap=True, textFormat=Qt.RichText)
+        self.chips = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.chips.setObjectName("firstRunChips")
         self.chips.setAccessibleName("Categories of the first build")
         self.states: dict[str, str] = {}
         layout = QVBoxLayout(self)

@@ -8,7 +8,9 @@ from the model, so 10,000 rows scroll like 10.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate, QVBoxLayout, QWidget
 
@@ -43,10 +45,10 @@ class CardDelegate(QStyledItemDelegate):
         line = self.name_fm.height() + self.meta_fm.height()
         self._size = QSize(self.thumb + 2 * self.PAD, self.thumb + 2 * self.PAD + line + 6)
 
-    def sizeHint(self, option, index: QModelIndex) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self, option, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 - Qt API
         return self._size
 
-    def paint(self, p: QPainter, option, index: QModelIndex) -> None:
+    def paint(self, p: QPainter, option, index: QModelIndex | QPersistentModelIndex) -> None:
         rec: InrRecord = index.data(RecordRole)
         if rec is None:
             return
@@ -127,7 +129,8 @@ class GalleryView(QWidget):
         self.bar.search_changed.connect(self.proxy.set_search)
         self.bar.filter_changed.connect(self._filter_changed)
 
-        self.list = QListView(objectName="gallery")
+        self.list = QListView()
+        self.list.setObjectName("gallery")
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
@@ -146,7 +149,8 @@ class GalleryView(QWidget):
         self.list.setModel(self.proxy)
         self.list.activated.connect(self._activated)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
-        self.empty = QLabel("No INRs match these filters", self.list.viewport(), objectName="galleryEmpty")
+        self.empty = QLabel("No INRs match these filters", self.list.viewport())
+        self.empty.setObjectName("galleryEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
         self.list.viewport().installEventFilter(self)
@@ -173,7 +177,8 @@ class GalleryView(QWidget):
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(self.bar.all_text(field), None)
-            names = {"function": str.upper, "arch": lambda v: ARCH_NAMES.get(v, v)}.get(field, str)
+            names: Callable[[str], str] = {"function": str.upper,
+                                           "arch": lambda v: ARCH_NAMES.get(v, v)}.get(field, str)
             for value in self.model.values(field):
                 combo.addItem(names(value), value)
             combo.setCurrentIndex(max(0, combo.findData(current)))

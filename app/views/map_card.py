@@ -43,7 +43,10 @@ class HoverCard(QFrame):
             self.image.setPixmap(pixmap.scaled(CARD_THUMB, CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                                Qt.TransformationMode.SmoothTransformation))
         self.adjustSize()
-        area = self.parentWidget().rect()
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        area = parent.rect()
         x, y = int(pos.x()) + 16, int(pos.y()) + 16
         if x + self.width() > area.right():
             x = int(pos.x()) - 16 - self.width()

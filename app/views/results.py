@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QListView, QVBoxLayout, QWidget
 
@@ -39,19 +39,19 @@ class ResultCardDelegate(CardDelegate):
     def __init__(self, thumb_size: int = THUMBNAIL_SIZE, parent=None):
         super().__init__(thumb_size, parent)
         self._size = self._size + QSize(0, self.meta_fm.height())
-        self._index = QModelIndex()
+        self._index: QModelIndex | QPersistentModelIndex = QModelIndex()
 
-    def paint(self, p: QPainter, option, index: QModelIndex) -> None:
+    def paint(self, p: QPainter, option, index: QModelIndex | QPersistentModelIndex) -> None:
         self._index = index
         super().paint(p, option, index)
         card = option.rect.adjusted(3, 3, -3, -3)
         stage = QRect(card.left() + self.PAD - 3, card.top() + self.PAD - 3, self.thumb, self.thumb)
         p.save()
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         query = bool(index.data(IsQueryRole))
         if query:
             p.setPen(QColor(COLORS["query"]))
-            p.setBrush(Qt.NoBrush)
+            p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(card.adjusted(0, 0, -1, -1), 7, 7)
         self._paint_badge(p, "QUERY" if query else f"#{index.row()}", stage,
                           QColor(COLORS["query"]) if query else QColor("#c9d3e0"))
@@ -60,21 +60,21 @@ class ResultCardDelegate(CardDelegate):
     def _paint_badge(self, p: QPainter, text: str, stage: QRect, colour: QColor) -> None:
         rect = QRect(0, 0, self.tag_fm.horizontalAdvance(text) + 10, self.tag_fm.height() + 2)
         rect.moveTopLeft(stage.topLeft() + QPoint(5, 5))
-        p.setPen(Qt.NoPen)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 150))
         p.drawRoundedRect(rect, 4, 4)
         p.setFont(self.tag_font)
         p.setPen(colour)
-        p.drawText(rect, Qt.AlignCenter, text)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_text(self, p: QPainter, rec, rect: QRect, selected: bool) -> None:
         """Name; ``score ✓ category`` (or ``query · category``); architecture and function."""
-        left = Qt.AlignLeft | Qt.AlignVCenter | Qt.TextDontClip
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip
         name_h, meta_h = self.name_fm.height(), self.meta_fm.height()
         p.setFont(self.name_font)
         p.setPen(QColor("white" if selected else CARD["name"]))
         p.drawText(QRect(rect.left(), rect.top(), rect.width(), name_h), left,
-                   self.name_fm.elidedText(rec.name, Qt.ElideRight, rect.width()))
+                   self.name_fm.elidedText(rec.name, Qt.TextElideMode.ElideRight, rect.width()))
         line = QRect(rect.left(), rect.top() + name_h, rect.width(), meta_h)
         p.setFont(self.meta_font)
         score, match = self._index.data(ScoreRole), self._index.data(MatchRole)
@@ -88,16 +88,17 @@ class ResultCardDelegate(CardDelegate):
                 mark_colour = COLORS["match" if match else "miss"]
                 x = self._draw(p, "✓ " if match else "✗ ", line, x, mark_colour)
         category = rec.category if rec.category and rec.category != "?" else "no category"
-        self._draw(p, self.meta_fm.elidedText(category, Qt.ElideRight, max(10, line.right() - x)), line, x,
-                   mark_colour)
+        elided = self.meta_fm.elidedText(category, Qt.TextElideMode.ElideRight, max(10, line.right() - x))
+        self._draw(p, elided, line, x, mark_colour)
         arch = f"{ARCH_NAMES.get(rec.arch, rec.arch)} · {rec.function.upper()}"
         p.setPen(QColor("#c9d3e0" if selected else CARD["meta"]))
-        p.drawText(line.translated(0, meta_h), left, self.meta_fm.elidedText(arch, Qt.ElideRight, rect.width()))
+        p.drawText(line.translated(0, meta_h), left,
+                   self.meta_fm.elidedText(arch, Qt.TextElideMode.ElideRight, rect.width()))
 
     def _draw(self, p: QPainter, text: str, line: QRect, x: int, colour: str) -> int:
         p.setPen(QColor(colour))
         p.drawText(QRect(x, line.top(), line.right() - x, line.height()),
-                   Qt.AlignLeft | Qt.AlignVCenter | Qt.TextDontClip, text)
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip, text)
         return x + self.meta_fm.horizontalAdvance(text)
 
 
@@ -123,21 +124,24 @@ class ResultsView(QWidget):
         self.loader.failed.connect(self.model.set_thumbnail_failed)
         self.loader.dropped.connect(self.model.forget_requests)
 
-        self.header = QLabel("Results", objectName="resultsHeader", wordWrap=True)  # wraps, never holds the window wide
-        self.header.setTextFormat(Qt.RichText)
-        self.legend = QLabel(SIMILARITY_LEGEND, objectName="resultsLegend", textFormat=Qt.RichText)
+        self.header = QLabel("Results", wordWrap=True)  # wraps, never holds the window wide
+        self.header.setObjectName("resultsHeader")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.legend = QLabel(SIMILARITY_LEGEND, textFormat=Qt.TextFormat.RichText)
+        self.legend.setObjectName("resultsLegend")
         self.legend.setToolTip(SIMILARITY_HELP)
         self.legend.setAccessibleName("How similarity is scored")
         self.legend.setAccessibleDescription(SIMILARITY_HELP)
-        self.list = QListView(objectName="results")
-        self.list.setViewMode(QListView.IconMode)
-        self.list.setFlow(QListView.LeftToRight)
+        self.list = QListView()
+        self.list.setObjectName("results")
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)
-        self.list.setMovement(QListView.Static)
+        self.list.setMovement(QListView.Movement.Static)
         self.list.setUniformItemSizes(True)
-        self.list.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.list.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
-        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setMouseTracking(True)
         self.list.setAccessibleName("Results")
         self.list.setToolTip("The query, then the shapes most similar to it. Click: show it in the side panels · "
@@ -150,10 +154,11 @@ class ResultsView(QWidget):
         self.list.setModel(self.model)
         self.list.activated.connect(lambda index: self._emit(self.activated, index))
         self.list.clicked.connect(lambda index: self._emit(self.selected, index))
-        self.notice = QLabel(self.list.viewport(), objectName="resultsNotice")
-        self.notice.setAlignment(Qt.AlignCenter)
+        self.notice = QLabel(self.list.viewport())
+        self.notice.setObjectName("resultsNotice")
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.notice.setWordWrap(True)
-        self.notice.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.list.viewport().installEventFilter(self)
 
         layout = QVBoxLayout(self)
@@ -220,7 +225,7 @@ class ResultsView(QWidget):
             signal.emit(item.record if isinstance(item, QuerySubject) and item.record is not None else item)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
-        if watched is self.list.viewport() and event.type() == QEvent.Resize:
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
             self._place_notice()
         return super().eventFilter(watched, event)
 

@@ -15,7 +15,9 @@ still computed, so callers see the same signals.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
@@ -24,6 +26,9 @@ from inret_engine.render.jobs import MeshData, PanelImage, mesh_job, slice_job
 
 from ..workers import GeneratorWorker, error_text, render_pool
 from .panel_style import CHECKBOX_QSS
+
+if TYPE_CHECKING:
+    from pyvistaqt import QtInteractor
 
 COLOURS = ("#4a86d6", "#ec8b2c")
 """Query (or single shape), result."""
@@ -81,20 +86,23 @@ class ShapeView(QWidget):
     def __init__(self, parent: QWidget | None = None, *, use_gl: bool | None = None, resolution: int = 97):
         super().__init__(parent)
         self.resolution = resolution
-        self.plotter = None
+        self.plotter: QtInteractor | None = None
         self.meshes: list[MeshData | None] = []
         self.pool = render_pool(self)
         self._worker: GeneratorWorker | None = None
         self._generation = 0
         self._request: tuple = ()
-        self.status = QLabel("No shape", objectName="shapeStatus", textFormat=Qt.RichText, wordWrap=True)
+        self.status = QLabel("No shape", textFormat=Qt.TextFormat.RichText, wordWrap=True)
+        self.status.setObjectName("shapeStatus")
         self.status.setStyleSheet("color: #9aa4b2; padding: 2px;")
-        self.overlay = QCheckBox("Overlay", objectName="shapeOverlay")
+        self.overlay = QCheckBox("Overlay")
+        self.overlay.setObjectName("shapeOverlay")
         self.overlay.setToolTip("Draw the result over the query instead of beside it")
         self.overlay.setAccessibleName("Overlay the result on its query")
         self.overlay.setStyleSheet(CHECKBOX_QSS)
         self.overlay.toggled.connect(self._redraw)
-        reset = QPushButton("Reset view", objectName="shapeReset")
+        reset = QPushButton("Reset view")
+        reset.setObjectName("shapeReset")
         reset.setToolTip("Look at the shape from the starting direction again")
         reset.setAccessibleName("Reset the 3D view")
         reset.clicked.connect(self.reset_camera)
@@ -106,7 +114,7 @@ class ShapeView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addLayout(self._build_slice_bar())
-        self.slice_rgb = None
+        self.slice_rgb: np.ndarray | None = None
         """The slice plane's colours on screen, or None."""
         self._slice_cache: dict = {}
         self._slice_generation = 0
@@ -117,7 +125,8 @@ class ShapeView(QWidget):
         if self.gl_error is None:
             self.gl_error = self._start_plotter(layout)
         self.fallback = QLabel(f"3D view unavailable: {self.gl_error}" if self.gl_error else "",
-                               alignment=Qt.AlignCenter, wordWrap=True, objectName="shapeFallback")
+                               alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.fallback.setObjectName("shapeFallback")
         self.fallback.setStyleSheet("background: #16181c; color: #8c96a5; border-radius: 6px; padding: 12px;")
         self.fallback.setVisible(self.plotter is None)
         if self.plotter is None:
@@ -138,21 +147,26 @@ class ShapeView(QWidget):
         return None
 
     def _build_slice_bar(self) -> QHBoxLayout:
-        self.slice_box = QCheckBox("Slice plane", objectName="shapeSlice")
+        self.slice_box = QCheckBox("Slice plane")
+        self.slice_box.setObjectName("shapeSlice")
         self.slice_box.setStyleSheet(CHECKBOX_QSS)
         self.slice_box.setToolTip("Cut the selected shape open and show its field on the cut (colours as in "
                                   "the cutaways)")
         self.slice_box.setAccessibleName("Show a slice plane in the 3D view")
-        self.slice_axis = QComboBox(objectName="shapeSliceAxis")
+        self.slice_axis = QComboBox()
+        self.slice_axis.setObjectName("shapeSliceAxis")
         self.slice_axis.addItems(["x", "y", "z"])
         self.slice_axis.setCurrentText("z")
         self.slice_axis.setToolTip("The axis the slice plane cuts across")
         self.slice_axis.setAccessibleName("Slice plane axis")
-        self.slice_slider = QSlider(Qt.Horizontal, objectName="shapeSliceOffset", minimum=-SLICE_STEPS,
-                                    maximum=SLICE_STEPS, value=0)
+        self.slice_slider = QSlider(Qt.Orientation.Horizontal)
+        self.slice_slider.setRange(-SLICE_STEPS, SLICE_STEPS)
+        self.slice_slider.setValue(0)
+        self.slice_slider.setObjectName("shapeSliceOffset")
         self.slice_slider.setToolTip("Where the plane cuts (drag, or the arrow keys)")
         self.slice_slider.setAccessibleName("Slice plane offset")
-        self.slice_label = QLabel("z = +0.00", objectName="filterLabel")
+        self.slice_label = QLabel("z = +0.00")
+        self.slice_label.setObjectName("filterLabel")
         for w in (self.slice_axis, self.slice_slider):
             w.setEnabled(False)
         self.slice_box.toggled.connect(self._slice_toggled)
@@ -258,7 +272,7 @@ class ShapeView(QWidget):
             self.failed.emit(item.message)
         if all(m is not None for m in self.meshes):
             self._redraw()
-            self.shown.emit(sum(m.vertices is not None for m in self.meshes))
+            self.shown.emit(sum(m is not None and m.vertices is not None for m in self.meshes))
             if self.slice_box.isChecked():
                 self._request_slice()
 
@@ -282,6 +296,8 @@ class ShapeView(QWidget):
         return "&nbsp;&nbsp;&nbsp;".join(parts) or "No shape"
 
     def _mesh_actors(self) -> list[str]:
+        if self.plotter is None:
+            return []
         return [name for name in self.plotter.actors if name.startswith("inr-mesh-")]
 
     def _redraw(self, *_, keep_camera: bool = False) -> None:
