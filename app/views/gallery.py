@@ -26,6 +26,12 @@ CARD = {"bg": "#1b1e23", "hover": "#242830", "selected": "#26405c", "border": "#
         "stage": "#20242a", "name": "#e3e7ee", "meta": "#8c96a5"}
 
 
+
+def _arch_name(kind: str) -> str:
+    """``"hash"`` -> its display name (unknown kinds as they are)."""
+    return ARCH_NAMES.get(kind, kind)
+
+
 class CardDelegate(QStyledItemDelegate):
     """Paints a card: thumbnail on a soft stage with a function badge, the name, then ``category · arch``."""
 
@@ -177,8 +183,7 @@ class GalleryView(QWidget):
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(self.bar.all_text(field), None)
-            names: Callable[[str], str] = {"function": str.upper,
-                                           "arch": lambda v: ARCH_NAMES.get(v, v)}.get(field, str)
+            names: Callable[[str], str] = {"function": str.upper, "arch": _arch_name}.get(field, str)
             for value in self.model.values(field):
                 combo.addItem(names(value), value)
             combo.setCurrentIndex(max(0, combo.findData(current)))

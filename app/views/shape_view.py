@@ -137,7 +137,7 @@ class ShapeView(QWidget):
             from pyvistaqt import QtInteractor
 
             self.plotter = QtInteractor(self, auto_update=False)
-            self.plotter.set_background("#15181d")
+            self.plotter.set_background("#15181d")  # type: ignore[arg-type]  # pyvista's decorator typing sees an unbound method
             self.plotter.setAccessibleName("3D view of the selected shape")
             self.plotter.setToolTip("Drag to rotate, Shift+drag to pan, wheel to zoom")
         except Exception as exc:  # noqa: BLE001 - any VTK / GL start-up failure means: no 3D here
@@ -288,6 +288,8 @@ class ShapeView(QWidget):
         parts = []
         for k, mesh in enumerate(m for m in self.meshes if m is not None):
             r = mesh.record
+            if r is None:
+                continue
             label = f"{r.name} · {r.function.upper()} · {r.arch}"
             if mesh.vertices is None:
                 parts.append(f"<span style='color:#ff8a80'>{r.name}: {mesh.message}</span>")
@@ -307,17 +309,17 @@ class ShapeView(QWidget):
             if self.meshes and all(m is not None for m in self.meshes):
                 self.fallback.setText(f"3D view unavailable: {self.gl_error}\n\n"
                                       + "\n".join(f"{m.record.name}: {len(m.faces) if m.faces is not None else 0:,}"
-                                                  " triangles" for m in self.meshes))
+                                                  " triangles" for m in self.meshes if m is not None and m.record))
             return
         import pyvista as pv
 
         for name in self._mesh_actors():
-            self.plotter.remove_actor(name, render=False)
+            self.plotter.remove_actor(name, render=False)  # type: ignore[arg-type]  # pyvista's decorator typing sees an unbound method
         self.drawn_points = []
         pair = len(self.meshes) == 2 and not self.overlay.isChecked()
         cut = self._slice_slot() if self.slice_rgb is not None else None
         for k, mesh in enumerate(self.meshes):
-            if mesh is None or mesh.vertices is None or len(mesh.faces) == 0:
+            if mesh is None or mesh.vertices is None or mesh.faces is None or len(mesh.faces) == 0:
                 continue
             vertices = mesh.vertices.copy()
             if pair:
@@ -390,7 +392,7 @@ class ShapeView(QWidget):
     def _draw_slice(self, pair: bool) -> None:
         if self.plotter is None:
             return
-        self.plotter.remove_actor("inr-slice", render=False)
+        self.plotter.remove_actor("inr-slice", render=False)  # type: ignore[arg-type]  # pyvista's decorator typing sees an unbound method
         if self.slice_rgb is None:
             return
         import numpy as np

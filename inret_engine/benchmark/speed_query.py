@@ -39,7 +39,7 @@ def measure_query(store_path: str | Path, queries: int = 20, threads: int = 1,
     """
     torch.set_num_threads(threads)
     rows = []
-    with Store.open(store_path) as store:
+    with Store.open(Path(store_path)) as store:
         files = Retriever.model_files(store)
         if not files:
             raise UsageError(f"{store_path} has no model and no shipped one was found")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def siblings(store, record) -> dict[str, object]:
     ``record`` itself always stands for its own function.
     """
     found: dict[str, object] = {}
-    rank = {}
+    rank: dict[str, tuple[bool, bool, bool]] = {}
     for other in store.records(shape_id=record.shape_id):
         score = (other.id == record.id, other.config_id == record.config_id, other.arch == record.arch)
         if other.function not in found or score > rank[other.function]:
@@ -142,6 +143,14 @@ def cutaway_job(store, records: dict, axis: str, offset: float, *, generation: i
         yield picture(function, "render", start, rgb)
 
 
+class Labelled(Protocol):
+    """What a mesh is drawn and captioned for: a catalog row or a query subject."""
+
+    name: str
+    function: str
+    arch: str
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MeshData(Progress):
     """A triangle mesh of one INR (``vertices (V, 3)`` float32 in ``[-1, 1]^3``, ``faces (F, 3)`` int64),
@@ -149,7 +158,7 @@ class MeshData(Progress):
 
     generation: int = 0
     slot: int = 0
-    record: object = None
+    record: Labelled | None = None
     vertices: np.ndarray | None = None
     faces: np.ndarray | None = None
     ms: float = 0.0
