@@ -146,7 +146,7 @@ def distill_steps(sources: Sequence["ShapeINR | Field | PointFn"], function: Imp
     for i, source in enumerate(sources):
         try:
             gts[i] = oracle_ground_truth(as_point_fn(source), function, seed=seed, **(samples or {}))
-        except ValueError:
+        except UsageError:  # no surface to distill
             if not skip_failures:
                 raise
     out: list[ShapeINR | None] = [None] * len(sources)

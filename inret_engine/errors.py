@@ -1,9 +1,9 @@
 """What users can cause, as one family of exceptions; anything else is a bug.
 
 The CLI and the app catch :class:`InretError` once, at their boundary, and show its
-message; every other exception reaches them as a bug (a traceback, a bug report). Each
-subclass also derives from the builtin its callers caught before (``ValueError``,
-``KeyError``), so code written against those keeps working.
+message; every other exception reaches them as a bug (a traceback, a bug report). No
+subclass derives from a builtin such as ``ValueError``: a ``ValueError`` from numpy or
+torch is a bug and must not pass for a user's mistake where ``InretError`` is caught.
 
 Example:
     >>> try:
@@ -25,30 +25,27 @@ class InretError(Exception):
     """Base of every error a user can cause: bad input, a damaged file, an unusable store."""
 
 
-class UsageError(InretError, ValueError):
+class UsageError(InretError):
     """A bad argument, option or value: an unknown architecture, a negative batch size."""
 
 
-class NotFoundError(InretError, KeyError):
+class NotFoundError(InretError):
     """Something named that does not exist: an INR id, a shape, a category."""
 
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
 
-
-class StoreError(InretError, ValueError):
+class StoreError(InretError):
     """A folder is not a usable store, or a store cannot do what was asked."""
 
 
-class ShapeLoadError(InretError, ValueError):
+class ShapeLoadError(InretError):
     """A shape file cannot be used; the message names the file and the reason."""
 
 
-class EncoderFileError(InretError, ValueError):
+class EncoderFileError(InretError):
     """An encoder (``.enc``) file that cannot be read; the message names the file."""
 
 
-class InrFileError(InretError, ValueError):
+class InrFileError(InretError):
     """An ``.inr`` file that cannot be loaded; ``str(e)`` names the file and the problem.
 
     Example: ``model.inr: truncated file (header says 1204 bytes of tensor data, 380 present)``.

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .encoders.model import INRetModel
-from .errors import UsageError
+from .errors import InretError, UsageError
 from .fields import FieldConfig, default_config
 from .functions import ImplicitFunction
 from .progress import Job, Progress, relay
@@ -79,7 +79,7 @@ class ModelSet:
         for path in Retriever.model_files(store):
             try:
                 retrievers.append(Retriever(store, INRetModel.load(path)))
-            except (ValueError, OSError) as exc:
+            except (InretError, OSError) as exc:  # a damaged or foreign model file: said, not fatal
                 problems.append(str(exc))
         return cls(store, retrievers, problems)
 
@@ -216,7 +216,7 @@ def _training_set(store: Store, arch: str, functions: Sequence[str], split: str 
     fns = [ImplicitFunction.parse(f) for f in functions]
     try:
         return TrainingSet.from_store(store, arch, fns, split=split)
-    except ValueError:
+    except UsageError:
         if split is None:
             raise
         return TrainingSet.from_store(store, arch, fns, split=None)

@@ -9,6 +9,7 @@ from inret_engine.benchmark import PRESETS, Embedded, Preset, cross_function_tab
 from inret_engine.benchmark.report import format_report, goals
 from inret_engine.cli.main import main
 from inret_engine.encoders.training import TrainSettings
+from inret_engine.errors import UsageError
 
 from .conftest import TINY_CONFIGS
 
@@ -38,7 +39,7 @@ def test_cross_function_table_is_query_by_retrieved():
 
 
 def test_unknown_preset_is_refused():
-    with pytest.raises(ValueError, match="quick"):
+    with pytest.raises(UsageError, match="quick"):
         get_preset("fastest")
 
 

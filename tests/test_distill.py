@@ -6,6 +6,7 @@ import torch
 
 from inret_engine.cli.main import main
 from inret_engine.distill import distill, distill_many, oracle_ground_truth
+from inret_engine.errors import UsageError
 from inret_engine.fields import Field
 from inret_engine.fit import FitProgress, FitSettings, fit
 from inret_engine.functions import ImplicitFunction as IF
@@ -61,14 +62,14 @@ def test_cli_distills_an_mlp_inr_into_a_hash_grid(sphere_gt, tmp_path, capsys):
 
 
 def test_a_field_without_surface_cannot_be_distilled():
-    with pytest.raises(ValueError, match="no surface"):
+    with pytest.raises(UsageError, match="no surface"):
         oracle_ground_truth(lambda x: torch.ones(x.shape[0]), IF.SDF)
 
 
 def test_distill_many_fits_a_batch_and_can_skip_a_source_without_surface():
     empty = lambda x: x.norm(dim=-1) + 1.0  # noqa: E731 - positive everywhere: no surface
     small = lambda x: x.norm(dim=-1) - 0.3  # noqa: E731
-    with pytest.raises(ValueError, match="no surface"):
+    with pytest.raises(UsageError, match="no surface"):
         distill_many([sphere, empty], IF.SDF, TINY_CONFIGS["triplane"], steps=20)
     out = distill_many([sphere, empty, small], IF.SDF, TINY_CONFIGS["triplane"], steps=120, skip_failures=True)
     assert out[1] is None and out[0] is not None and out[2] is not None

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from inret_engine.errors import UsageError
 from inret_engine.fields import Field
 from inret_engine.fit import FitProgress, FitSettings, fit, measure_quality
 from inret_engine.functions import ImplicitFunction as IF
@@ -66,7 +67,7 @@ def test_fit_is_deterministic_and_batch_independent(sphere_gt, box_gt):
 def test_signed_functions_need_inside_outside(sphere_gt):
     import dataclasses
     cloud = dataclasses.replace(sphere_gt, sdf=None, occ=None)
-    with pytest.raises(ValueError, match="point cloud"):
+    with pytest.raises(UsageError, match="point cloud"):
         run_to_end(fit(TINY_CONFIGS["hash"], IF.SDF, [cloud], ["c"], FitSettings(steps=1)))
 
 

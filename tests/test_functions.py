@@ -2,19 +2,20 @@ import pytest
 import torch
 
 from inret_engine import functions as fns
+from inret_engine.errors import UsageError
 from inret_engine.functions import ImplicitFunction as IF
 
 
 def test_parse_and_levels():
     assert fns.parse_functions("SDF, udf,occ,sdf") == [IF.SDF, IF.UDF, IF.OCC]
     assert IF.OCC.level == 0.0 and IF.SDF.level == 0.0  # occupancy INRs output logits
-    with pytest.raises(ValueError, match="unknown implicit function"):
+    with pytest.raises(UsageError, match="unknown implicit function"):
         IF.parse("nerf")
 
 
 def test_require_fails_loudly():
     fns.require(IF.SDF, [IF.SDF], "sphere tracing")
-    with pytest.raises(ValueError, match="sphere tracing needs an INR of SDF, got UDF"):
+    with pytest.raises(UsageError, match="sphere tracing needs an INR of SDF, got UDF"):
         fns.require(IF.UDF, [IF.SDF], "sphere tracing")
 
 
@@ -34,9 +35,9 @@ def test_conversions():
     assert torch.equal(fns.to_udf(IF.SDF, sdf), sdf.abs())
     assert fns.to_occupancy(IF.SDF, sdf).tolist() == [1.0, 0.0, 0.0]
     assert fns.to_occupancy(IF.OCC, torch.tensor([2.0, -0.1])).tolist() == [1.0, 0.0]
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         fns.to_occupancy(IF.UDF, sdf)
-    with pytest.raises(ValueError, match="point cloud"):
+    with pytest.raises(UsageError, match="point cloud"):
         fns.target(IF.SDF, None, sdf, None)
 
 

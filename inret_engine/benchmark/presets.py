@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..encoders.training import TrainSettings
+from ..errors import UsageError
 from ..fields import FieldConfig, default_config
 from ..functions import ImplicitFunction
 
@@ -83,6 +84,6 @@ PRESETS = {
 def get_preset(name: str, categories: tuple[str, ...] | None = None) -> Preset:
     """A named preset, optionally with its categories replaced."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise UsageError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     preset = PRESETS[name]
     return dataclasses.replace(preset, categories=categories) if categories else preset

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import NotFoundError, UsageError
 from ..store import Store
 
 
@@ -43,11 +43,11 @@ def add_parser(sub) -> None:
 
 
 def load_inr(store_path: str, inr_id: int):
-    """The ``ShapeINR`` with catalog id ``inr_id``; ``ValueError`` (exit code 2) when there is none."""
+    """The ``ShapeINR`` with catalog id ``inr_id``; :class:`UsageError` (exit code 2) when there is none."""
     with Store.open(Path(store_path)) as store:
         try:
             record = store.catalog.inr(inr_id)
-        except KeyError:
+        except NotFoundError:
             ids = [r.id for r in store.records()]
             known = f"ids {min(ids)}-{max(ids)}" if ids else "no INRs"
             raise UsageError(f"no INR with id {inr_id} in {store_path} (it holds {known})") from None

@@ -22,7 +22,7 @@ from ..encoders.dataset import encoder_inputs
 from ..encoders.embed import embed_records, embeddable
 from ..encoders.model import INRetModel, ModelSpec
 from ..encoders.pretrained import pretrained_path
-from ..errors import UsageError
+from ..errors import EncoderFileError, UsageError
 from ..functions import ImplicitFunction
 from ..progress import Job, Progress
 from ..store import InrRecord, ShapeINR, Store
@@ -226,5 +226,5 @@ class Retriever:
 def _reads_field(path: Path) -> bool:
     try:
         return INRetModel.read_spec(path).reads_field
-    except ValueError:
+    except EncoderFileError:
         return False

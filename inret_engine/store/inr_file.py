@@ -32,7 +32,7 @@ from pathlib import Path
 import safetensors.torch
 import torch
 
-from inret_engine.errors import InrFileError
+from inret_engine.errors import InretError, InrFileError
 from inret_engine.store.atomic import atomic_write_bytes
 from inret_engine.store.files import read_regular_file
 
@@ -222,7 +222,7 @@ def decode_inr(data: bytes, *, name: str = "<bytes>", validate: Validator | None
             raise
         except KeyError as e:  # str(KeyError("x")) would add quotes
             raise InrFileError(name, str(e.args[0]) if e.args else "missing key") from None
-        except (ValueError, TypeError) as e:  # TypeError: header values of the wrong type
+        except (InretError, ValueError, TypeError) as e:  # TypeError: header values of the wrong type
             raise InrFileError(name, str(e)) from None
     return InrFile(header=header, tensors=tensors)
 

@@ -12,6 +12,7 @@ import pytest
 from inret_engine.data.datasets import ShapeSource, detect_layout, discover_shapes
 from inret_engine.data.geometry import BOUND
 from inret_engine.data.loading import load_normalized
+from inret_engine.errors import UsageError
 
 _TETRA = "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n"
 
@@ -60,13 +61,13 @@ def test_modelnet_filters(modelnet: Path) -> None:
 
 
 def test_filter_errors_list_available_names(modelnet: Path) -> None:
-    with pytest.raises(ValueError, match=r"Plane.*available.*'Car'.*'Mug'.*'chair'"):
+    with pytest.raises(UsageError, match=r"Plane.*available.*'Car'.*'Mug'.*'chair'"):
         discover_shapes(modelnet, categories=["car", "Plane"])
-    with pytest.raises(ValueError, match=r"unknown split.*'test'.*'train'.*'val'"):
+    with pytest.raises(UsageError, match=r"unknown split.*'test'.*'train'.*'val'"):
         discover_shapes(modelnet, splits=["dev"])
-    with pytest.raises(ValueError, match="no shapes left"):
+    with pytest.raises(UsageError, match="no shapes left"):
         discover_shapes(modelnet, splits=["val"], categories=["car"])
-    with pytest.raises(ValueError, match="per_category"):
+    with pytest.raises(UsageError, match="per_category"):
         discover_shapes(modelnet, per_category=0)
 
 
@@ -105,7 +106,7 @@ def test_plain_layout_prefers_mesh_suffix_for_shared_stem(tmp_path: Path) -> Non
     assert _ids(sources) == ["loose", "bowl/three", "cup/one", "cup/two"]
     assert sources[2].path.suffix == ".obj"
     assert [s.category for s in sources] == ["", "bowl", "cup", "cup"]
-    with pytest.raises(ValueError, match="unknown split"):
+    with pytest.raises(UsageError, match="unknown split"):
         discover_shapes(tmp_path, splits=["train"])
 
 
@@ -114,11 +115,11 @@ def test_single_file_and_empty_folder(tmp_path: Path) -> None:
     assert detect_layout(f) == "file"
     assert discover_shapes(f) == [ShapeSource(path=f, name="shape", category="", split="", shape_id="shape")]
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no shape files"):
+    with pytest.raises(UsageError, match="no shape files"):
         discover_shapes(tmp_path / "empty")
-    with pytest.raises(ValueError, match="no such"):
+    with pytest.raises(UsageError, match="no such"):
         discover_shapes(tmp_path / "missing")
-    with pytest.raises(ValueError, match="not a shape file"):
+    with pytest.raises(UsageError, match="not a shape file"):
         detect_layout(_write(tmp_path / "notes.txt", "x"))
 
 

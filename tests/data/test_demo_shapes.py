@@ -19,6 +19,7 @@ from inret_engine.data.demo_shapes import (
     demo_mesh_by_name,
     demo_probes,
 )
+from inret_engine.errors import UsageError
 
 INDICES = range(6)
 REQUIRED_8 = ("airplane", "bottle", "car", "chair", "lamp", "mug", "sofa", "table")
@@ -222,16 +223,16 @@ def test_catalog_is_sorted_and_names_round_trip() -> None:
 
 @pytest.mark.parametrize("name", ["spoon_001", "chair", "chair_x", "chair_-1", "_001", "", "Chair_001"])
 def test_unknown_names_raise(name: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         demo_mesh_by_name(name)
 
 
 def test_unknown_category_and_bad_index_raise() -> None:
-    with pytest.raises(ValueError, match="airplane.*table"):
+    with pytest.raises(UsageError, match="airplane.*table"):
         demo_mesh("spoon", 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         demo_mesh("chair", -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         demo_probes("spoon", 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         demo_catalog(-1)

@@ -7,6 +7,7 @@ import torch
 from inret_engine.encoders.inputs import lattice_centres, neuron_width, read_weights, sample_grid
 from inret_engine.encoders.model import INRetModel, ModelSpec
 from inret_engine.encoders.networks import Conv3DEncoder, EmbeddingEncoder, ShapeDecoder, positional_encoding
+from inret_engine.errors import EncoderFileError, UsageError
 from inret_engine.fields import Field, OctreeConfig
 
 from ..conftest import TINY_CONFIGS
@@ -79,12 +80,12 @@ def test_model_save_load_round_trip_and_checksum(tmp_path):
     assert INRetModel.read_spec(tmp_path / "m.enc") == spec  # from the header alone
     x, g = torch.randn(2, 65, 13), torch.randn(2, 8, 32, 32, 32)
     assert torch.allclose(model.encoder("sdf")(x, g), again.encoder("sdf")(x, g))
-    with pytest.raises(ValueError, match="no encoder for OCC"):
+    with pytest.raises(UsageError, match="no encoder for OCC"):
         again.encoder("occ")
     (tmp_path / "bad.enc").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
-    with pytest.raises(ValueError, match="cannot load encoder"):
+    with pytest.raises(EncoderFileError, match="cannot load encoder"):
         INRetModel.load(tmp_path / "bad.enc")
-    with pytest.raises(ValueError, match="cannot read encoder"):
+    with pytest.raises(EncoderFileError, match="cannot read encoder"):
         INRetModel.read_spec(tmp_path / "bad.enc")
 
 
@@ -103,12 +104,12 @@ def test_hostile_encoder_files_are_refused_with_a_message(tmp_path):
         (tmp_path / name).write_bytes(content)
     os.mkfifo(tmp_path / "pipe.enc")  # a blocking read would never return
     for name in [*cases, "pipe.enc"]:
-        with pytest.raises(ValueError, match="cannot load encoder"):
+        with pytest.raises(EncoderFileError, match="cannot load encoder"):
             INRetModel.load(tmp_path / name)
     for name in ("list.enc", "short.enc", "huge-length.enc", "pipe.enc"):  # the header alone is bad
-        with pytest.raises(ValueError, match="cannot read encoder"):
+        with pytest.raises(EncoderFileError, match="cannot read encoder"):
             INRetModel.read_spec(tmp_path / name)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(EncoderFileError, match="NaN"):
         INRetModel.load(tmp_path / "nan.enc")
 
 
@@ -119,7 +120,7 @@ def test_a_model_file_from_before_centring_is_refused_with_advice(tmp_path):
     import json
     (tmp_path / "old.enc").write_bytes(save_tensors(state, metadata={
         "format": "inret-encoder", "version": "1", "spec": json.dumps(spec.to_dict()), "history": "[]"}))
-    with pytest.raises(ValueError, match="retrain"):
+    with pytest.raises(EncoderFileError, match="retrain"):
         INRetModel.load(tmp_path / "old.enc")
-    with pytest.raises(ValueError, match="retrain"):
+    with pytest.raises(EncoderFileError, match="retrain"):
         INRetModel.read_spec(tmp_path / "old.enc")
