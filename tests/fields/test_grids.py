@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from inret_engine.errors import UsageError
 from inret_engine.fields import (
     Field,
     HashGrid,
@@ -163,9 +164,9 @@ def test_check_inr_tensors_names_the_bad_tensor():
 
 
 def test_config_from_dict_refuses_unknowns():
-    with pytest.raises(ValueError, match="unknown architecture"):
+    with pytest.raises(UsageError, match="unknown architecture"):
         config_from_dict({"kind": "nerf"})
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(UsageError, match="unknown keys"):
         config_from_dict({"kind": "hash", "levels": 4, "bogus": 1})
     assert config_from_dict(OctreeConfig(max_level=6).to_dict()) == OctreeConfig(max_level=6)
     assert MLPConfig.paper().hidden_dim == 512

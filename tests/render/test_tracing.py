@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from inret_engine.errors import UsageError
 from inret_engine.functions import ImplicitFunction
 from inret_engine.render.bake import bake
 from inret_engine.render.camera import Camera, circle_cameras, rays
@@ -117,11 +118,11 @@ def test_damped_trace_misses_beside_the_plate_and_finds_a_shell():
 def test_tracers_check_the_implicit_function():
     baked_udf = bake(lambda p: sphere_sdf(p).abs(), "udf", resolution=17)
     o, d = torch.zeros(1, 3), torch.tensor([[0.0, 0.0, 1.0]])
-    with pytest.raises(ValueError, match="sphere tracing needs an INR of SDF, got UDF"):
+    with pytest.raises(UsageError, match="sphere tracing needs an INR of SDF, got UDF"):
         sphere_trace(baked_udf, o, d)
-    with pytest.raises(ValueError, match="damped sphere tracing needs an INR of UDF"):
+    with pytest.raises(UsageError, match="damped sphere tracing needs an INR of UDF"):
         damped_sphere_trace(sphere_sdf, o, d, function=ImplicitFunction.SDF)
-    with pytest.raises(ValueError, match="occupancy ray marching needs an INR of OCC"):
+    with pytest.raises(UsageError, match="occupancy ray marching needs an INR of OCC"):
         trace_occupancy(sphere_sdf, o, d, function="sdf")
     with pytest.raises(ValueError, match="damping"):
         damped_sphere_trace(plate_udf, o, d, damping=1.5)
