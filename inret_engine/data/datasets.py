@@ -9,6 +9,21 @@ Supported layouts (see :func:`detect_layout`):
 * ``plain``: ``<category>/<file>`` (files directly in root get category ``""``).
 * ``file``: root is one mesh or point-cloud file.
 
+Up-axis (:attr:`ShapeSource.up_axis`, applied by :func:`~inret_engine.data.loading.load_upright`):
+every file is y-up unless its dataset says otherwise, by a rule per file family, never a
+guess per mesh (an automatic per-mesh guess was right for 33% of 240 psb_shrec12 files).
+The one rule known here, :data:`Z_UP_BENCHMARKS`: a dataset whose ``manifest.csv`` names
+each file's ``source_benchmark`` (psb_shrec12, see its SOURCE.md) has its
+``SHREC2012-Generic`` files (``D<5 digits>.obj``) turned from z-up, its PSB files
+(``m<N>.obj``) left y-up. Evidence, all 884 files, ``scripts/up_axis_evidence.py`` ->
+``benchmarks/psb-shrec12-up-axis.json``: the axis the faces' area points along most (the
+up-axis of tables, cars, planes, seats) is z for 153 of 248 SHREC'12 files (y: 57) and y for
+297 of 636 PSB files (z: 208); PSB's tall classes stand along y (118 of 141). SHREC'12 files
+sit in a PCA-like pose (longest side x for 199 of 248, sides in order x, y, z for 167), so
+the turn stands up the shapes that are lower than they are long (most classes), while
+tall, narrow ones (Bottle, Cup, HumanHead) lie along x before and after: righting those
+would take their class label, which retrieval must not see.
+
 Example:
     >>> sources = discover_shapes(Path("psb_shrec12"), splits=["test"], per_category=2)  # doctest: +SKIP
     >>> sources[0].shape_id                                                                # doctest: +SKIP
@@ -17,8 +32,9 @@ Example:
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import UsageError
@@ -26,6 +42,9 @@ from .loading import SHAPE_SUFFIXES
 
 SPLIT_NAMES = ("train", "test", "val")
 """Folder names that mark a ModelNet-style split level."""
+MANIFEST = "manifest.csv"
+Z_UP_BENCHMARKS = frozenset({"SHREC2012-Generic"})
+"""Values of a manifest's ``source_benchmark`` column whose files are z-up (see the module doc)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ class ShapeSource:
         split: ``train``/``test``/``val``; ``""`` when the layout has none.
         shape_id: Stable id unique within the dataset, ``'/'``-separated,
             e.g. ``"Car/test/m1510"`` (``"<category>/<name>"`` for ShapeNet/Pix3D).
+        up_axis: ``"y"``, or ``"z"`` where the dataset's rule says the file is z-up (module doc).
     """
 
     path: Path
@@ -46,6 +66,7 @@ class ShapeSource:
     category: str
     split: str
     shape_id: str
+    up_axis: str = "y"
 
 
 def detect_layout(root: str | Path) -> str:
@@ -97,7 +118,9 @@ def discover_shapes(
     """
     root = Path(root)
     layout = detect_layout(root)
-    found = sorted(_walk(root, layout), key=lambda s: (s.category, s.split, s.name, s.shape_id))
+    z_up = z_up_files(root)
+    found = sorted((replace(s, up_axis="z") if s.path.resolve() in z_up else s for s in _walk(root, layout)),
+                   key=lambda s: (s.category, s.split, s.name, s.shape_id))
     if not found:
         raise UsageError(f"no shape files ({', '.join(SHAPE_SUFFIXES)}) found under {root} (layout {layout!r})")
     # Names are checked against the whole dataset, so a category missing only from the
@@ -113,6 +136,23 @@ def discover_shapes(
     if not found:
         raise UsageError(f"no shapes left under {root} after filtering (splits={splits}, categories={categories})")
     return found
+
+
+def z_up_files(root: str | Path) -> frozenset[Path]:
+    """The files under ``root`` its ``manifest.csv`` declares z-up (resolved paths; empty without a manifest).
+
+    A manifest is a CSV with a ``path`` column (relative to ``root``) and a
+    ``source_benchmark`` column; rows of :data:`Z_UP_BENCHMARKS` are z-up. An unreadable
+    manifest declares nothing (every file stays y-up).
+    """
+    root = Path(root)
+    try:
+        with open(root / MANIFEST, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return frozenset()
+    return frozenset((root / r["path"]).resolve() for r in rows
+                     if r.get("source_benchmark") in Z_UP_BENCHMARKS and r.get("path"))
 
 
 def _resolve(sources: list[ShapeSource], field: str, wanted: Sequence[str], root: Path) -> set[str]:
@@ -157,6 +197,8 @@ def _walk(root: Path, layout: str) -> Iterator[ShapeSource]:
                     yield ShapeSource(f, model.name, synset.name, "", f"{synset.name}/{model.name}")
     elif layout == "pix3d":
         model_dir = _pix3d_model_dir(root)
+        if model_dir is None:
+            return
         for cat in _visible_dirs(model_dir):
             for model in _visible_dirs(cat):
                 f = model / "model.obj"

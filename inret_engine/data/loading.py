@@ -5,6 +5,11 @@ clouds come from PLY files without faces, whitespace text (``.xyz``, ``.pts``)
 and ``.npy`` arrays. Everything is float64 and validated: a file that cannot be
 used raises :class:`ShapeLoadError` naming the file and the reason.
 
+Shapes are placed y-up. A file whose dataset says it is z-up (see
+:mod:`~inret_engine.data.datasets`: psb_shrec12's SHREC'12 files) is turned upright by
+:func:`turn_upright`, ``(x, y, z) -> (x, z, -y)``; the turn is part of the recorded
+normalisation, so a shape read again from its file lands where it did.
+
 Example:
     >>> geom = load_normalized("chair.obj", align=True)          # doctest: +SKIP
     >>> geom.vertices.min(), geom.vertices.max()                  # doctest: +SKIP
@@ -24,6 +29,11 @@ MESH_SUFFIXES = (".obj", ".off", ".ply", ".stl", ".glb", ".gltf")
 POINT_SUFFIXES = (".ply", ".xyz", ".npy", ".pts")
 SHAPE_SUFFIXES = tuple(dict.fromkeys(MESH_SUFFIXES + POINT_SUFFIXES))
 """Every suffix :func:`load_shape` accepts, meshes first."""
+UP_AXES = ("y", "z")
+"""The up-axes a file can be declared to have; ``y`` is the INR domain's up."""
+Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+"""The turn ``(x, y, z) -> (x, z, -y)``: a proper rotation (det +1), so a z-up shape stands y-up and keeps its
+handedness (a right-handed chair does not become a left-handed one)."""
 
 
 def load_shape(path: str | os.PathLike[str]) -> ShapeGeometry:
@@ -93,9 +103,34 @@ def normalize(geom: ShapeGeometry, *, align: bool = False) -> ShapeGeometry:
     return ShapeGeometry(vertices=out, faces=geom.faces, normalization=geom.normalization.then(step))
 
 
-def load_normalized(path: str | os.PathLike[str], *, align: bool = False) -> ShapeGeometry:
-    """:func:`load_shape` then :func:`normalize`."""
-    return normalize(load_shape(path), align=align)
+def turn_upright(geom: ShapeGeometry, up_axis: str = "y") -> ShapeGeometry:
+    """``geom`` turned so that its ``up_axis`` becomes y (the turn recorded in its normalisation).
+
+    Args:
+        geom: Mesh or cloud in any coordinates.
+        up_axis: ``"y"`` (nothing to do) or ``"z"`` (turned by :data:`Z_UP_TO_Y_UP`).
+
+    Example:
+        >>> raw = ShapeGeometry(np.array([[0.0, 0, 0], [0, 0, 2.0]]), None, Normalization.identity())
+        >>> turn_upright(raw, "z").vertices.tolist()  # the z-up pole now points along +y
+        [[0.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
+    if up_axis not in UP_AXES:
+        raise ShapeLoadError(f"unknown up-axis {up_axis!r}; expected one of {', '.join(UP_AXES)}")
+    if up_axis == "y":
+        return geom
+    turn = Normalization.from_arrays(np.zeros(3), 1.0, Z_UP_TO_Y_UP)
+    return ShapeGeometry(turn.apply(geom.vertices), geom.faces, geom.normalization.then(turn))
+
+
+def load_upright(path: str | os.PathLike[str], up_axis: str = "y") -> ShapeGeometry:
+    """:func:`load_shape` then :func:`turn_upright` (raw scale and position, y-up)."""
+    return turn_upright(load_shape(path), up_axis)
+
+
+def load_normalized(path: str | os.PathLike[str], *, align: bool = False, up_axis: str = "y") -> ShapeGeometry:
+    """:func:`load_upright` then :func:`normalize`."""
+    return normalize(load_upright(path, up_axis), align=align)
 
 
 def _read_trimesh(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

@@ -138,6 +138,9 @@ def test_real_psb_shrec12() -> None:
     assert len(sources) == 6
     assert [s.category for s in sources] == ["Car", "Car", "Cup", "Cup", "Jet", "Jet"]
     assert all(s.split == "test" and s.shape_id == f"{s.category}/test/{s.name}" for s in sources)
+    every = discover_shapes(root)  # SHREC'12 files (D<5 digits>) z-up by the manifest, PSB files (m<N>) y-up
+    assert all(s.up_axis == ("z" if s.name.startswith("D") else "y") for s in every)
+    assert sum(s.up_axis == "z" for s in every) == 248
     # Quadruped/m94 (~4.6e8 units) where present; otherwise the mesh farthest from the origin.
     hits = sorted(root.glob("Quadruped/*/m94.*"))
     if hits:
@@ -150,3 +153,46 @@ def test_real_psb_shrec12() -> None:
     ext = geom.vertices.max(axis=0) - geom.vertices.min(axis=0)
     assert np.max(ext) == pytest.approx(2 * BOUND, abs=1e-9)
     np.testing.assert_allclose(geom.vertices.max(axis=0) + geom.vertices.min(axis=0), 0.0, atol=1e-9)
+
+
+# --- up-axis: a rule per file family, read from the dataset's manifest ----------------------
+def _manifest(root: Path, rows: list[tuple[str, str]]) -> None:
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "category", "source_benchmark", "split"])
+        for path, family in rows:
+            writer.writerow([path, path.split("/")[0], family, path.split("/")[1]])
+
+
+def test_files_a_manifest_names_as_shrec12_are_z_up_the_others_y_up(modelnet: Path) -> None:
+    _manifest(modelnet, [("Car/train/a.obj", "SHREC2012-Generic"), ("Car/train/b.obj", "PSB"),
+                         ("chair/test/e.obj", "SHREC2012-Generic"), ("Car/test/missing.obj", "SHREC2012-Generic")])
+    axes = {s.shape_id: s.up_axis for s in discover_shapes(modelnet)}
+    assert axes == {"Car/test/c": "y", "Car/train/a": "z", "Car/train/b": "y", "Mug/val/g": "y",
+                    "chair/test/e": "z", "chair/test/f": "y", "chair/train/d": "y"}
+
+
+def test_no_manifest_or_an_unreadable_one_leaves_every_file_y_up(modelnet: Path) -> None:
+    assert {s.up_axis for s in discover_shapes(modelnet)} == {"y"}
+    (modelnet / "manifest.csv").write_bytes(b"\xff\xfe not csv \x00")
+    assert {s.up_axis for s in discover_shapes(modelnet)} == {"y"}
+    (modelnet / "manifest.csv").write_text("name,kind\nCar/train/a.obj,SHREC2012-Generic\n")  # other columns
+    assert {s.up_axis for s in discover_shapes(modelnet)} == {"y"}
+
+
+def test_a_z_up_source_is_built_upright_and_its_turn_recorded(modelnet: Path, tmp_path: Path) -> None:
+    from inret_engine.build import resolve_sources, source_geometry
+
+    tall = "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 4\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n"  # tallest along z
+    _write(modelnet / "Car/train/a.obj", tall)
+    _write(modelnet / "Car/train/b.obj", tall)
+    _manifest(modelnet, [("Car/train/a.obj", "SHREC2012-Generic"), ("Car/train/b.obj", "PSB")])
+    sources = {s.shape_id: s for s in resolve_sources(modelnet, categories=["Car"], splits=["train"])}
+    upright, as_is = sources["Car/train/a"].load(), sources["Car/train/b"].load()
+    assert np.ptp(upright.vertices, 0).argmax() == 1 and np.ptp(as_is.vertices, 0).argmax() == 2
+    # read again from its file under the recorded normalisation (repair / refit): the same place
+    from types import SimpleNamespace
+
+    record = SimpleNamespace(source=str(modelnet / "Car/train/a.obj"), category="Car",
+                             normalization=upright.normalization.to_dict())
+    np.testing.assert_allclose(source_geometry(record).vertices, upright.vertices, atol=1e-12)

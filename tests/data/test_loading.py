@@ -218,3 +218,16 @@ def test_bad_npy_missing_file_and_unknown_suffix(tmp_path) -> None:
             load_shape(path)
         assert path.name in str(info.value)
     assert issubclass(ShapeLoadError, InretError) and not issubclass(ShapeLoadError, ValueError)  # numpy's are bugs
+
+
+def test_turn_upright_makes_z_y_keeps_handedness_and_records_the_turn() -> None:
+    from inret_engine.data.loading import Z_UP_TO_Y_UP, turn_upright
+
+    raw = ShapeGeometry(np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 3]]), None, Normalization.identity())
+    turned = turn_upright(raw, "z")
+    np.testing.assert_allclose(turned.vertices, [[0, 0, 0], [1, 0, 0], [0, 0, -1], [0, 3, 0]], atol=1e-12)
+    assert np.linalg.det(Z_UP_TO_Y_UP) == pytest.approx(1.0)
+    np.testing.assert_allclose(turned.normalization.apply(raw.vertices), turned.vertices, atol=1e-12)
+    assert turn_upright(raw, "y") is raw
+    with pytest.raises(ShapeLoadError, match="up-axis"):
+        turn_upright(raw, "x")
