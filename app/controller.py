@@ -99,6 +99,7 @@ class QueryController(QObject):
     def refresh_encoders(self) -> None:
         """Reload the store's models and bring their embeddings up to date (in a worker)."""
         store = self.store
+        assert store is not None, "models are loaded for an open store"
         self._set_ready(False)
 
         def job():
@@ -188,7 +189,7 @@ class QueryController(QObject):
                     self.message.emit(f"{path.name}: {note}")
 
         self.runner.start(lambda: self._file_job(path, store), label=f"Preparing {path.name}", on_done=prepared,
-                          on_error=self.error)
+                          on_error=self.error.emit)
         self.preparing.emit(path.name)
 
     def _file_job(self, path: Path, store: Store):
@@ -233,11 +234,13 @@ class QueryController(QObject):
 
     def _retriever_for(self, subject: QuerySubject):
         """The retriever for a query; a store INR no encoder knows is distilled first (a job)."""
+        assert self.encoders is not None, "queries run once the models are loaded"
         if subject.inr is not None:
             retriever = self.encoders.for_shape_inr(subject.inr)
             if retriever is None:
                 self.error.emit(f"no installed encoder embeds {subject.arch} {subject.function.upper()} INRs")
             return retriever
+        assert subject.record is not None, "a query subject holds an INR or a catalog row"
         retriever = self.encoders.for_record(subject.record)
         if retriever is None:
             self._distill_record(subject.record)
@@ -245,6 +248,7 @@ class QueryController(QObject):
 
     def _distill_record(self, record: InrRecord) -> None:
         store, encoders, settings = self.store, self.encoders, self.on_the_fly
+        assert store is not None and encoders is not None, "a distillation needs the store and its models"
         self.message.emit(f"No encoder for {record.arch} {record.function.upper()} INRs: distilling {record.name}")
 
         def job():
@@ -256,7 +260,7 @@ class QueryController(QObject):
                 self._distilled[record.id] = inr
                 self._ask(QuerySubject.distilled(record, inr), time.perf_counter())
 
-        self.runner.start(job, label=f"Distilling {record.name}", on_done=done, on_error=self.error)
+        self.runner.start(job, label=f"Distilling {record.name}", on_done=done, on_error=self.error.emit)
 
     def _answered(self, answer: tuple[int, QueryOutcome]) -> None:
         serial, outcome = answer
@@ -312,7 +316,7 @@ class QueryController(QObject):
                 self.refresh_encoders()
 
         return self.runner.start(lambda: train_encoders(store, choice), label="Training encoders", on_done=done,
-                                 on_error=self.error)
+                                 on_error=self.error.emit)
 
     def export(self, path: Path) -> Path:
         """Write the current results to ``path`` (``.csv`` or ``.json``)."""

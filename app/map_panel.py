@@ -19,6 +19,7 @@ architectures, the query of a store INR, a 3D map's angle) is kept in the store'
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -31,6 +32,9 @@ from .models.map_points import COLOUR_FIELDS
 from .views.embedding_map import ARCH_NAMES, EmbeddingMapView
 from .views.map_tools import ProjectionBar, ViewsButton
 from .workers import JobRunner, error_text
+
+if TYPE_CHECKING:
+    from inret_engine.model_set import ModelSet
 
 NO_STORE = "Open a store to see its map"
 WAITING = "Waiting for the embeddings…"
@@ -64,13 +68,16 @@ class MapPanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.view = EmbeddingMapView()
-        self.chooser = QComboBox(objectName="mapEncoder")
+        self.chooser = QComboBox()
+        self.chooser.setObjectName("mapEncoder")
         self.chooser.setToolTip("Each encoder embeds its own architecture's INRs in its own space: one map each")
         self.chooser.setAccessibleName("Map of which encoder")
         self.chooser_bar = QWidget()
         bar = QHBoxLayout(self.chooser_bar)
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(QLabel("Map of", objectName="filterLabel"))
+        title = QLabel("Map of")
+        title.setObjectName("filterLabel")
+        bar.addWidget(title)
         bar.addWidget(self.chooser)
         self.chooser_bar.hide()
         self.projection_bar = ProjectionBar()
@@ -88,7 +95,7 @@ class MapPanel(QWidget):
         layout.addWidget(self.view, 1)
         self.store = None
         self.records: dict = {}
-        self.encoders = None
+        self.encoders: ModelSet | None = None
         self.shown = None
         """The ``MapResult`` on screen, or None."""
         self._maps: dict[tuple, object] = {}
@@ -214,6 +221,8 @@ class MapPanel(QWidget):
     def _write_views(self, done: str) -> None:
         from inret_engine.retrieval.map_views import save_views
 
+        if self.store is None:
+            return
         try:
             save_views(self.store.cache_dir, self.saved_views)
         except OSError as exc:
@@ -227,7 +236,8 @@ class MapPanel(QWidget):
         previous = self.chooser.currentText()
         self.chooser.blockSignals(True)
         self.chooser.clear()
-        for r in self.encoders.retrievers if self.encoders else []:
+        retrievers = self.encoders.retrievers if self.encoders is not None else []
+        for r in retrievers:
             spec = r.model.spec
             self.chooser.addItem(f"{ARCH_NAMES.get(spec.arch, spec.arch)} encoder "
                                  f"({', '.join(f.upper() for f in spec.functions)})")

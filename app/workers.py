@@ -23,7 +23,7 @@ import dataclasses
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,7 +63,7 @@ def render_pool(parent: QObject) -> QThreadPool:
     """
     pool = QThreadPool(parent)
     pool.setMaxThreadCount(1)
-    pool.setThreadPriority(QThread.IdlePriority)
+    pool.setThreadPriority(QThread.Priority.IdlePriority)
     return pool
 
 
@@ -160,7 +160,8 @@ class GeneratorWorker(QRunnable):
                     break
                 self.signals.progress.emit(record)
             else:
-                gen.close()
+                if isinstance(gen, Generator):
+                    gen.close()
                 return
             self.signals.result.emit(result)
         except Exception as exc:  # noqa: BLE001 - any failure reaches the GUI thread, never a crash
@@ -239,7 +240,7 @@ class JobRunner(QObject):
     def cancel(self) -> None:
         """Stop the job shown in the status bar at its next progress record; others keep their turn."""
         lane = self._shown()
-        if lane is not None:
+        if lane is not None and lane.worker is not None:
             lane.worker.cancel()
 
     def cancel_all(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from .data.datasets import discover_shapes
 from .data.demo_shapes import DEMO_CATEGORIES, demo_catalog, demo_mesh
 from .data.geometry import Normalization, ShapeGeometry, ShapeLoadError
 from .data.loading import load_shape, normalize
-from .data.sampling import GroundTruth, sample_ground_truth
+from .data.sampling import GroundTruth, SampleCounts, sample_ground_truth
 from .errors import UsageError
 from .fields import FieldConfig, default_config
 from .fit import FitProgress, FitQuality, FitSettings, fit, measure_quality
@@ -87,7 +88,7 @@ def resolve_sources(source: str | Path, *, splits: Sequence[str] | None = None,
     out = []
     for s in discover_shapes(Path(source), splits=splits, categories=categories, per_category=per_category):
         out.append(SourceShape(shape_id=s.shape_id, name=s.name, category=s.category, split=s.split,
-                               source=str(s.path), load=(lambda p=s.path: load_shape(p))))
+                               source=str(s.path), load=partial(load_shape, s.path)))
     return out
 
 
@@ -109,7 +110,7 @@ def _demo_sources(splits, categories, per_category) -> list[SourceShape]:
         if (wanted and category not in wanted) or (splits and split not in splits):
             continue
         out.append(SourceShape(shape_id=f"demo/{name}", name=name, category=category, split=split,
-                               source=f"demo:{name}", load=lambda c=category, i=index: _demo_geometry(c, i)))
+                               source=f"demo:{name}", load=partial(_demo_geometry, category, index)))
     if not out:
         raise UsageError("no demo shapes match the split/category filters")
     return out
@@ -159,8 +160,8 @@ def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOpti
     summary = BuildSummary()
     start = time.perf_counter()
     yield from _sample_shapes(store, sources, options, summary)
-    shapes = [store.catalog.shape(s.shape_id) for s in sources]
-    shapes = [s for s in shapes if s is not None]
+    found = [store.catalog.shape(s.shape_id) for s in sources]
+    shapes = [s for s in found if s is not None]
     yield from _retire_damaged(store, shapes, options)
     jobs = _pending_jobs(store, shapes, options, summary)
     total = sum(len(batch) for _, _, batch in jobs)
@@ -211,7 +212,7 @@ def _sample_shapes(store: Store, sources, options, summary) -> Iterator[Progress
         yield Progress("sampling", k, len(todo), src.name)
 
 
-def _gt_sizes(scale: float) -> dict[str, int]:
+def _gt_sizes(scale: float) -> SampleCounts:
     """Point counts of a ground truth at ``scale`` times the defaults (``{}`` at 1: the defaults).
 
     >>> _gt_sizes(0.1)
@@ -219,8 +220,10 @@ def _gt_sizes(scale: float) -> dict[str, int]:
     """
     if scale == 1.0:
         return {}
-    full = {"n_uniform": 40_000, "n_surface": 20_000, "n_near": 60_000, "n_eval_surface": 10_000}
-    return {k: max(1, round(n * scale)) for k, n in full.items()}
+    def n(full: int) -> int:
+        return max(1, round(full * scale))
+
+    return SampleCounts(n_uniform=n(40_000), n_surface=n(20_000), n_near=n(60_000), n_eval_surface=n(10_000))
 
 
 def _retire_damaged(store: Store, shapes: list[ShapeRecord], options: BuildOptions) -> Iterator[Progress]:
@@ -284,13 +287,19 @@ def fit_batch(config: FieldConfig, function: ImplicitFunction, gts: Sequence[Gro
         except StopIteration as stop:
             field = stop.value
             break
-        loss = record.loss
+        if isinstance(record, FitProgress):
+            loss = record.loss
         yield record
     seconds = (time.perf_counter() - start) / len(gts)
     quality = (measure_quality(field, function, gts) if options.measure_quality
                else [FitQuality(chamfer=float("nan"), iou=None)] * len(gts))
     tensors = [{k: v.clone() for k, v in field.inr_tensors(i).items()} for i in range(len(gts))]
     return FittedBatch(tensors, quality, settings.steps_for(config), loss, seconds)
+
+
+def _numbered(j: int, record: Progress) -> tuple[int, FitProgress | FittedBatch]:
+    assert isinstance(record, FitProgress), "fit yields FitProgress"
+    return j, record
 
 
 def local_fitter(store: Store, jobs: list[FitJob], options: BuildOptions
@@ -300,7 +309,7 @@ def local_fitter(store: Store, jobs: list[FitJob], options: BuildOptions
     for j, (config, function, shapes) in enumerate(jobs):
         gts = [store.ground_truth(s.shape_id) for s in shapes]
         job = fit_batch(config, function, gts, [s.shape_id for s in shapes], options)
-        fitted = yield from relay(job, lambda record, j=j: (j, record))
+        fitted = yield from relay(job, partial(_numbered, j))
         yield j, fitted
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from .data.sampling import GroundTruth
+from .data.sampling import GroundTruth, SampleCounts
 from .errors import UsageError
 from .fields import Field, FieldConfig
 from .fit import FitSettings, fit, measure_quality
@@ -101,7 +101,9 @@ def distill(source: "ShapeINR | Field | PointFn", function: ImplicitFunction | N
     Returns:
         The new INR, labels carried over, with its Chamfer distance to the source's surface.
     """
-    return distill_many([source], function, target, target_function=target_function, steps=steps, seed=seed)[0]
+    inr = distill_many([source], function, target, target_function=target_function, steps=steps, seed=seed)[0]
+    assert inr is not None, "without skip_failures a failure raises"
+    return inr
 
 
 def distill_many(sources: Sequence["ShapeINR | Field | PointFn"], function: ImplicitFunction | None,
@@ -120,7 +122,7 @@ def distill_many(sources: Sequence["ShapeINR | Field | PointFn"], function: Impl
 def distill_steps(sources: Sequence["ShapeINR | Field | PointFn"], function: ImplicitFunction | None,
                   target: FieldConfig, *, target_function: ImplicitFunction | None = None,
                   steps: int | None = None, seed: int = 0, skip_failures: bool = False,
-                  samples: dict[str, int] | None = None,
+                  samples: SampleCounts | None = None,
                   measure: bool = True) -> Job[list[ShapeINR | None]]:
     """:func:`distill_many` as a generator job, like :func:`~inret_engine.fit.fit`: yields the
     fit's progress records (cancellable between them) and returns the new INRs.

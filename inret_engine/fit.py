@@ -210,7 +210,7 @@ def measure_quality(field: Field, function: ImplicitFunction, targets: Sequence[
     out = []
     for i, (gt, pts) in enumerate(zip(targets, surfaces)):
         cd = chamfer_distance(pts, gt.surface[:n_points]) / BOUND_SIDE
-        score = None if inside is None else iou(inside[i], gt.occ[: inside.shape[1]] > 0.5)
+        score = None if inside is None or gt.occ is None else iou(inside[i], gt.occ[: inside.shape[1]] > 0.5)
         out.append(FitQuality(chamfer=cd, iou=score))
     return out
 

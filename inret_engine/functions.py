@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import TypeVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -87,8 +89,10 @@ def require(function: ImplicitFunction, allowed: Iterable[ImplicitFunction], wha
         raise UsageError(f"{what} needs an INR of {ok}, got {function.value.upper()}")
 
 
-def target(function: ImplicitFunction, sdf: torch.Tensor | None, udf: torch.Tensor,
-           occ: torch.Tensor | None) -> torch.Tensor:
+Values = TypeVar("Values", np.ndarray, torch.Tensor)
+
+
+def target(function: ImplicitFunction, sdf: Values | None, udf: Values, occ: Values | None) -> Values:
     """Pick the training target for ``function`` from ground-truth arrays of equal shape."""
     if function is ImplicitFunction.UDF:
         return udf

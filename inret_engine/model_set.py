@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from .encoders.model import INRetModel
@@ -23,6 +24,10 @@ from .functions import ImplicitFunction
 from .progress import Job, Progress, relay
 from .retrieval.retriever import Retriever
 from .store import InrRecord, ShapeINR, Store
+
+
+def _restaged(stage: str, record: Progress) -> Progress:
+    return dataclasses.replace(record, stage=stage)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,7 +206,7 @@ def train_encoders(store: Store, choice: TrainChoice) -> Job[list[Path]]:
         data = _training_set(store, arch, functions[arch], choice.split)
         stage = f"Training the {arch} encoder ({n}/{len(choice.archs)})"
         model = yield from relay(train(data, arch, settings, report_every=max(1, settings.steps // 50)),
-                                 lambda p, stage=stage: dataclasses.replace(p, stage=stage))
+                                 partial(_restaged, stage))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{arch}.enc"
             model.save(path)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .data.geometry import Normalization, ShapeGeometry
 from .data.loading import MESH_SUFFIXES, POINT_SUFFIXES, load_shape, normalize
+from .data.sampling import SampleCounts
 from .errors import NotFoundError, UsageError
 from .functions import ImplicitFunction
 from .model_set import ModelSet, Target
@@ -47,10 +48,10 @@ class OnTheFly:
     z_up: bool = False
     """Meshes and clouds have z up (STL, CAD, ModelNet, SHREC'12): turned y-up like the demo shapes."""
 
-    def samples(self) -> dict[str, int]:
+    def samples(self) -> SampleCounts:
         """The ground-truth sample counts, as keyword arguments of the samplers."""
-        return {"n_uniform": self.n_uniform, "n_surface": self.n_surface, "n_near": self.n_near,
-                "n_eval_surface": self.n_eval_surface}
+        return SampleCounts(n_uniform=self.n_uniform, n_surface=self.n_surface, n_near=self.n_near,
+                            n_eval_surface=self.n_eval_surface)
 
 
 def queryable(path: Path) -> bool:
@@ -127,4 +128,5 @@ def distill_into(source: ShapeINR, target: Target, settings: OnTheFly) -> Job[Sh
     steps = distill_steps([source], source.function, target.config, target_function=target.function,
                           steps=settings.distill_steps, seed=0, samples=settings.samples(), measure=False)
     (inr,) = yield from relay(steps, lambda p: dataclasses.replace(p, stage=stage))
+    assert inr is not None, "a distillation that fails raises"
     return inr

@@ -18,7 +18,7 @@ name, labels and thumbnail; the map itself is computed by
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt, Signal
@@ -67,42 +67,53 @@ class EmbeddingMapView(QWidget):
         super().__init__(parent)
         self.canvas = OrbitCanvas(self)
         self.card = HoverCard(self.canvas)
-        self.legend = QListWidget(objectName="mapLegend")
-        self.legend.setSelectionMode(QListWidget.NoSelection)
-        self.legend.setFocusPolicy(Qt.NoFocus)
+        self.legend = QListWidget()
+        self.legend.setObjectName("mapLegend")
+        self.legend.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.legend.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.legend.setIconSize(QSize(14, 14))
         self.legend.setAccessibleName("Map legend")
         self.legend.setToolTip("Colours: the values of the field the points are coloured by, with how many INRs each "
                                "· markers: implicit functions")
-        self.colour_combo = QComboBox(objectName="mapColourBy")
+        self.colour_combo = QComboBox()
+        self.colour_combo.setObjectName("mapColourBy")
         for field, name in COLOUR_FIELDS.items():
             self.colour_combo.addItem(name, field)
         self.colour_combo.setToolTip("Colour the points by a catalog field; fit quality (Chamfer, IoU) as a colour "
                                      "ramp with its values under the map")
         self.colour_combo.setAccessibleName("Colour the map points by")
-        self.colour_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.colour_combo.currentIndexChanged.connect(lambda _i: self.set_colour_by(self.colour_combo.currentData()))
         self.ramp = RampBar()
         self.ramp.hide()
         self.arch_menu = QMenu(self)
-        self.arch_button = QToolButton(objectName="mapArchs", text="Architectures", popupMode=QToolButton.InstantPopup)
+        self.arch_button = QToolButton(popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.arch_button.setText("Architectures")
+        self.arch_button.setObjectName("mapArchs")
         self.arch_button.setMenu(self.arch_menu)
         self.arch_button.setStyleSheet("QToolButton { padding: 3px 18px 3px 6px; } QToolButton::menu-indicator "
                                        "{ subcontrol-origin: padding; subcontrol-position: right center; right: 4px; }")
         self.arch_button.setAccessibleName("Architectures shown on the map")
         self.arch_button.setToolTip("Show or hide the points of each architecture")
         self.arch_boxes: dict[str, QAction] = {}
-        self.legend_button = QToolButton(objectName="mapLegendToggle", text="Legend", checkable=True, checked=True)
+        self.legend_button = QToolButton()
+        self.legend_button.setText("Legend")
+        self.legend_button.setCheckable(True)
+        self.legend_button.setChecked(True)
+        self.legend_button.setObjectName("mapLegendToggle")
         self.legend_button.setAccessibleName("Show the map legend")
         self.legend_button.setToolTip("Show or hide the legend beside the map")
         self.legend_button.toggled.connect(self.legend.setVisible)
-        self.count = QLabel(objectName="countLabel")
-        fit = QPushButton("Fit view", objectName="mapFit")
+        self.count = QLabel()
+        self.count.setObjectName("countLabel")
+        fit = QPushButton("Fit view")
+        fit.setObjectName("mapFit")
         fit.setAccessibleName("Fit the map view")
         fit.setToolTip("Zoom and centre so every point shows (0, or double-click empty map space)")
         fit.clicked.connect(self.canvas.fit)
         bar = QHBoxLayout()
-        colour_label = QLabel("Colour", objectName="filterLabel")
+        colour_label = QLabel("Colour")
+        colour_label.setObjectName("filterLabel")
         colour_label.setBuddy(self.colour_combo)
         bar.addWidget(colour_label)
         bar.addWidget(self.colour_combo)
@@ -139,13 +150,17 @@ class EmbeddingMapView(QWidget):
         self.set_points(np.zeros(0, np.int64), np.zeros((0, 2)), {})
 
     def _build_selection_bar(self) -> QWidget:
-        widget = QWidget(objectName="mapSelectionBar")
-        self.selection_label = QLabel(objectName="filterLabel")
-        self.isolate_button = QPushButton("Isolate", objectName="mapIsolate")
+        widget = QWidget()
+        widget.setObjectName("mapSelectionBar")
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("filterLabel")
+        self.isolate_button = QPushButton("Isolate")
+        self.isolate_button.setObjectName("mapIsolate")
         self.isolate_button.setToolTip("Show only the selected points on the map (and in the gallery)")
         self.isolate_button.setAccessibleName("Isolate the selected points")
         self.isolate_button.clicked.connect(self.isolate)
-        self.show_all_button = QPushButton("Show all", objectName="mapShowAll")
+        self.show_all_button = QPushButton("Show all")
+        self.show_all_button.setObjectName("mapShowAll")
         self.show_all_button.setToolTip("Clear the selection and the isolation: every point shows again")
         self.show_all_button.setAccessibleName("Show every point on the map")
         self.show_all_button.clicked.connect(self.show_all)
@@ -300,7 +315,7 @@ class EmbeddingMapView(QWidget):
         return QPoint(int(round(x)), int(round(y)))
 
     # --- internals -------------------------------------------------------------------------
-    def _rebuild_arch_boxes(self, archs: list[str], hidden: set[str] = frozenset()) -> None:
+    def _rebuild_arch_boxes(self, archs: list[str], hidden: Set[str] = frozenset()) -> None:
         self.arch_menu.clear()
         self.arch_boxes = {}
         for arch in archs:

@@ -20,6 +20,7 @@ announced like a click (``clicked``) and like a hover (``hovered``, so its card 
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import numpy as np
 import shiboken6
@@ -38,7 +39,8 @@ DIM_OPACITY = 0.22
 DRAG_PX = 4
 SEARCH_RINGS = 300
 """Search matches get a ring of their own up to this many (more would only clutter the map)."""
-ARROWS = {Qt.Key_Left: (-1.0, 0.0), Qt.Key_Right: (1.0, 0.0), Qt.Key_Up: (0.0, 1.0), Qt.Key_Down: (0.0, -1.0)}
+ARROWS = {Qt.Key.Key_Left: (-1.0, 0.0), Qt.Key.Key_Right: (1.0, 0.0), Qt.Key.Key_Up: (0.0, 1.0),
+          Qt.Key.Key_Down: (0.0, -1.0)}
 """Arrow key -> direction on the map (y up)."""
 
 
@@ -61,9 +63,9 @@ def sprite_atlas(dpr: float) -> tuple[QPixmap, int]:
     """
     cell = int(round((MARKER_PX + 2) * dpr))
     atlas = QPixmap(cell * 3, cell * len(COLOURS))
-    atlas.fill(Qt.transparent)
+    atlas.fill(Qt.GlobalColor.transparent)
     p = QPainter(atlas)
-    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setPen(QPen(QColor(10, 12, 16, 200), max(1.0, dpr)))
     for row, colour in enumerate(COLOURS):
         p.setBrush(QColor(colour))
@@ -91,7 +93,7 @@ class MapCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(160, 120)
         self.setAccessibleName("Map of the store's embeddings")
         self.setToolTip("Each point is an INR. Click: select · double-click or Enter: query · wheel or +/-: zoom · "
@@ -180,24 +182,24 @@ class MapCanvas(QWidget):
         self._paint_points(p)
         if len(self.points) == 0:
             p.setPen(QColor("#6c7684"))
-            p.drawText(self.rect(), Qt.AlignCenter | Qt.TextWordWrap, self.message)
-        p.setRenderHint(QPainter.Antialiasing)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_search(p)
         self._paint_highlight(p)
         for row, colour in ((self.selected_row, "#ffffff"), (self.hover_row, "#ffe08a")):
             if 0 <= row < len(self.points) and self.points.visible[row]:
                 self._ring(p, row, 8.0, QColor(colour), 2.0)
         if self._band is not None:
-            p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.DashLine))
+            p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.PenStyle.DashLine))
             p.setBrush(QColor(61, 124, 201, 50))
             p.drawRect(self._band)
         if self._lasso is not None and len(self._lasso) > 1:
-            p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.DashLine))
+            p.setPen(QPen(QColor("#7fb2f0"), 1, Qt.PenStyle.DashLine))
             p.setBrush(QColor(61, 124, 201, 50))
             p.drawPolygon(QPolygonF(self._lasso))
         if self.hasFocus():
             p.setPen(QPen(QColor("#3d7cc9"), 2))
-            p.setBrush(Qt.NoBrush)
+            p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
         p.end()
         self.last_paint_ms = (time.perf_counter() - start) * 1000
@@ -233,7 +235,8 @@ class MapCanvas(QWidget):
         f[:, 9] = 1.0 if strong is None else np.where(np.isin(rows, strong), 1.0, DIM_OPACITY)
         if fade is not None:
             f[:, 9] *= fade[order]
-        p.drawPixmapFragments(shiboken6.wrapInstance(f.ctypes.data, QPainter.PixmapFragment), n, atlas)
+        fragments = cast(QPainter.PixmapFragment, shiboken6.wrapInstance(f.ctypes.data, QPainter.PixmapFragment))
+        p.drawPixmapFragments(fragments, n, atlas)
 
     def depth_cue(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Paint order of ``rows`` (indices into it, back to front) and an opacity factor per row (or None).
@@ -259,12 +262,12 @@ class MapCanvas(QWidget):
             n = self.to_screen(self.points.xy[row])
             p.drawLine(QPointF(*q), QPointF(*n))
         for row in self.neighbour_rows:
-            self._ring(p, row, 7.0, QColor("#ffffff"), 1.6)
+            self._ring(p, int(row), 7.0, QColor("#ffffff"), 1.6)
         self._ring(p, self.query_row, 11.0, QColor("#ffd23f"), 3.0)
 
     def _ring(self, p: QPainter, row: int, radius: float, colour: QColor, width: float) -> None:
         x, y = self.to_screen(self.points.xy[row])
-        p.setBrush(Qt.NoBrush)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(QPen(QColor(0, 0, 0, 160), width + 2))
         p.drawEllipse(QPointF(x, y), radius, radius)
         p.setPen(QPen(colour, width))
@@ -273,9 +276,9 @@ class MapCanvas(QWidget):
     # --- mouse ---------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
         self._press, self._press_center, self._dragging = event.position(), self.center.copy(), False
-        if event.button() == Qt.LeftButton and event.modifiers() & Qt.ShiftModifier:
+        if event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self._band = QRectF(event.position(), event.position())
-        elif event.button() == Qt.LeftButton and event.modifiers() & Qt.ControlModifier:
+        elif event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self._lasso = [event.position()]
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -304,7 +307,7 @@ class MapCanvas(QWidget):
         elif lasso is not None and dragging:
             self.box_rows = self.points.in_polygon([self.to_map(q) for q in lasso + [pos]])
             self.box_selected.emit([int(i) for i in self.points.ids[self.box_rows]])
-        elif not dragging and event.button() == Qt.LeftButton:
+        elif not dragging and event.button() == Qt.MouseButton.LeftButton:
             row = self.row_at(pos)
             if row >= 0:
                 self.selected_row = row
@@ -334,24 +337,24 @@ class MapCanvas(QWidget):
     def event(self, event) -> bool:
         # Esc clears a box selection even though the window binds Esc to "cancel the job":
         # accepting the override sends the key here instead of to the shortcut.
-        if event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Escape and len(self.box_rows):
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape and len(self.box_rows):
             event.accept()
             return True
         return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
         key = event.key()
-        if key == Qt.Key_Escape and len(self.box_rows):
+        if key == Qt.Key.Key_Escape and len(self.box_rows):
             self.clear_box()
         elif key in ARROWS:
             self.pick_towards(*ARROWS[key])
-        elif key in (Qt.Key_Return, Qt.Key_Enter) and 0 <= self.selected_row < len(self.points):
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and 0 <= self.selected_row < len(self.points):
             self.double_clicked.emit(int(self.points.ids[self.selected_row]))
-        elif key in (Qt.Key_Plus, Qt.Key_Equal, Qt.Key_Minus):
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
             self._auto_fit = False
-            self.scale *= 1.25 if key != Qt.Key_Minus else 0.8
+            self.scale *= 1.25 if key != Qt.Key.Key_Minus else 0.8
             self.update()
-        elif key == Qt.Key_0:
+        elif key == Qt.Key.Key_0:
             self.fit()
         else:
             super().keyPressEvent(event)
@@ -367,7 +370,7 @@ class MapCanvas(QWidget):
         if start >= 0 and not self.points.visible[start]:
             start = -1
         if start < 0:
-            row = self.points.nearest(*self.center, np.inf)
+            row = self.points.nearest(self.center[0], self.center[1], np.inf)
         else:
             row = self.points.step(start, dx, dy)
         if row < 0:

@@ -61,7 +61,7 @@ class OrbitCanvas(MapCanvas):
         super().__init__(parent)
         self.flat_tip = self.toolTip()
         self.yaw, self.pitch = HOME
-        self.depth = np.zeros(0)
+        self.point_depth = np.zeros(0)
         """``(N,)`` depth of each point towards the viewer, in [-1, 1] (3D only)."""
         self._unit = np.zeros((0, 3))
         self._press_angles = HOME
@@ -101,7 +101,7 @@ class OrbitCanvas(MapCanvas):
 
     def _project(self) -> None:
         turned = self._unit @ rotation(self.yaw, self.pitch).T
-        self.depth = turned[:, 2]
+        self.point_depth = turned[:, 2]
         self.points.set_xy(turned[:, :2])
         if self.hover_row >= 0:
             self._set_hover(-1, QPointF())  # the card would point at where the point was
@@ -118,16 +118,16 @@ class OrbitCanvas(MapCanvas):
         self.update()
 
     def depth_cue(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        if not self.is_3d or len(self.depth) != len(self.points):
+        if not self.is_3d or len(self.point_depth) != len(self.points):
             return super().depth_cue(rows)
-        depth = self.depth[rows]
+        depth = self.point_depth[rows]
         return np.argsort(depth, kind="stable"), FAR_OPACITY + (1 - FAR_OPACITY) * (depth + 1) / 2
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().paintEvent(event)
         if self.is_3d and len(self.points):
             p = QPainter(self)
-            p.setRenderHint(QPainter.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
             self._paint_axes(p)
             p.end()
 
@@ -148,7 +148,7 @@ class OrbitCanvas(MapCanvas):
         self._press_angles = (self.yaw, self.pitch)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
-        turning = (self.is_3d and self._press is not None and event.buttons() == Qt.LeftButton
+        turning = (self.is_3d and self._press is not None and event.buttons() == Qt.MouseButton.LeftButton
                    and self._band is None and self._lasso is None)
         if not turning:
             super().mouseMoveEvent(event)
@@ -161,10 +161,10 @@ class OrbitCanvas(MapCanvas):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
         key = event.key()
-        if self.is_3d and key in ARROWS and event.modifiers() & Qt.ShiftModifier:
+        if self.is_3d and key in ARROWS and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             dx, dy = ARROWS[key]
             self.orbit_by(dx * KEY_STEP, -dy * KEY_STEP)
-        elif self.is_3d and key == Qt.Key_R:
+        elif self.is_3d and key == Qt.Key.Key_R:
             self.orbit_to(*HOME)
         else:
             super().keyPressEvent(event)

@@ -10,6 +10,8 @@ save the current view under a name, restore or delete a saved one.
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,7 +46,8 @@ class ProjectionBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.method = QComboBox(objectName="mapProjection")
+        self.method = QComboBox()
+        self.method.setObjectName("mapProjection")
         for method in available_methods():
             self.method.addItem(METHODS[method], method)
         self.method.setToolTip("How the embeddings are laid out in 2D: t-SNE keeps neighbours together, PCA shows the "
@@ -52,17 +55,25 @@ class ProjectionBar(QWidget):
                                                                    "shape" if self.method.count() > 2 else
                                                                    " (UMAP shows here once umap-learn is installed)"))
         self.method.setAccessibleName("Map projection")
-        self.perplexity = QSpinBox(objectName="mapPerplexity", minimum=0, maximum=MAX_PERPLEXITY, value=0,
-                                   keyboardTracking=False, specialValueText="auto")
+        self.perplexity = QSpinBox(minimum=0, maximum=MAX_PERPLEXITY, value=0)
+        self.perplexity.setKeyboardTracking(False)
+        self.perplexity.setSpecialValueText("auto")
+        self.perplexity.setObjectName("mapPerplexity")
         self.perplexity.setToolTip("t-SNE perplexity: about how many neighbours each point keeps close (auto: a third "
                                    "of the points, at most 30)")
         self.perplexity.setAccessibleName("t-SNE perplexity")
-        self.components = QComboBox(objectName="mapComponents")
+        self.components = QComboBox()
+        self.components.setObjectName("mapComponents")
         self.components.setAccessibleName("PCA components shown")
-        self.neighbors = QSpinBox(objectName="mapNeighbors", minimum=2, maximum=200, value=15, keyboardTracking=False)
+        self.neighbors = QSpinBox(minimum=2, maximum=200, value=15)
+        self.neighbors.setKeyboardTracking(False)
+        self.neighbors.setObjectName("mapNeighbors")
         self.neighbors.setToolTip("UMAP neighbours: small values show local detail, large ones the global shape")
         self.neighbors.setAccessibleName("UMAP neighbours")
-        self.dims = QToolButton(objectName="mapDims", text="3D", checkable=True)
+        self.dims = QToolButton()
+        self.dims.setText("3D")
+        self.dims.setCheckable(True)
+        self.dims.setObjectName("mapDims")
         self.dims.setToolTip("Lay the points out in 3D and turn the view with the mouse (drag) or Shift+arrow keys")
         self.dims.setAccessibleName("Three-dimensional map")
         self.params = QStackedWidget()
@@ -71,7 +82,9 @@ class ProjectionBar(QWidget):
             row = QHBoxLayout(page)
             row.setContentsMargins(0, 0, 0, 0)
             if label:
-                row.addWidget(QLabel(label, objectName="filterLabel"))
+                caption = QLabel(label)
+                caption.setObjectName("filterLabel")
+                row.addWidget(caption)
             row.addWidget(widget)
             self.params.addWidget(page)
         layout = QHBoxLayout(self)
@@ -164,7 +177,9 @@ class ViewsButton(QToolButton):
     delete_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, objectName="mapViews", text="Views", popupMode=QToolButton.InstantPopup)
+        super().__init__(parent, popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setText("Views")
+        self.setObjectName("mapViews")
         self.setToolTip("Saved views of the map (projection, colours, zoom, isolated points, the query), kept in the "
                         "store")
         self.setAccessibleName("Saved map views")
@@ -180,14 +195,14 @@ class ViewsButton(QToolButton):
         if views:
             menu.addSeparator()
         for view in views:
-            action = menu.addAction(view.name, lambda v=view: self.restore_requested.emit(v))
+            action = menu.addAction(view.name, partial(self.restore_requested.emit, view))
             action.setToolTip(f"{view.projection.label()}, coloured by {view.colour_by}"
                               + (f", {len(view.isolated)} points isolated" if view.isolated else "")
                               + (f", query id {view.query}" if view.query is not None else ""))
         if views:
             delete = menu.addMenu("Delete")
             for view in views:
-                delete.addAction(view.name, lambda n=view.name: self.delete_requested.emit(n))
+                delete.addAction(view.name, partial(self.delete_requested.emit, view.name))
         menu.setToolTipsVisible(True)
 
     def _ask_name(self) -> None:

@@ -175,6 +175,7 @@ class PointNetPP(nn.Module):
         xyz, feats = points, None
         for sa in self.sa:
             xyz, feats = sa(xyz, feats)
+        assert feats is not None, "a PointNet++ has at least one set-abstraction layer"
         return self.hidden(feats[:, 0])
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..device import default_device
 from ..progress import Job, Progress
@@ -59,7 +58,7 @@ class BaselineRun:
 class _Parts:
     """What differs between the two baselines."""
 
-    model: nn.Module
+    model: PointNetPP | MultiViewCNN
     architecture: str
     epochs: int
     to_input: Callable[[torch.Tensor], torch.Tensor]
@@ -76,14 +75,14 @@ def _conversion(name: str, preset: Preset) -> Conversion:
 def _parts(name: str, preset: Preset, n_classes: int) -> _Parts:
     """Untrained network and training switches of baseline ``name``."""
     if name == "pointcloud":
-        s = preset.pointnet
-        arch = (f"PointNet++ SSG-style: {preset.points} pts, SA {s.centres[0]}/{s.centres[1]} centres "
-                f"(r {s.radii[0]}/{s.radii[1]}, k {s.neighbours}), widths {s.widths}, {s.embed_dim}-d embedding")
-        return _Parts(PointNetPP(s, n_classes), arch, preset.point_epochs, lambda x: x.float(), augment_points)
-    s = preset.multiview
-    arch = (f"MVCNN-style: {N_VIEWS} views {preset.view_size}px, shared CNN widths {s.widths}, max view-pool, "
-            f"{s.embed_dim}-d embedding")
-    return _Parts(MultiViewCNN(s, n_classes), arch, preset.view_epochs, views_to_tensor, augment_views)
+        pn = preset.pointnet
+        arch = (f"PointNet++ SSG-style: {preset.points} pts, SA {pn.centres[0]}/{pn.centres[1]} centres "
+                f"(r {pn.radii[0]}/{pn.radii[1]}, k {pn.neighbours}), widths {pn.widths}, {pn.embed_dim}-d embedding")
+        return _Parts(PointNetPP(pn, n_classes), arch, preset.point_epochs, lambda x: x.float(), augment_points)
+    mv = preset.multiview
+    arch = (f"MVCNN-style: {N_VIEWS} views {preset.view_size}px, shared CNN widths {mv.widths}, max view-pool, "
+            f"{mv.embed_dim}-d embedding")
+    return _Parts(MultiViewCNN(mv, n_classes), arch, preset.view_epochs, views_to_tensor, augment_views)
 
 
 def run_baseline(name: str, store: Store, train: Sequence[InrRecord], database: Sequence[InrRecord], *,

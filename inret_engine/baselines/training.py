@@ -23,6 +23,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -115,10 +116,13 @@ def views_to_tensor(views: np.ndarray | torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(views).permute(0, 1, 4, 2, 3).float() / 255.0
 
 
-def train_classifier(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, *, epochs: int,
+Net = TypeVar("Net", bound=nn.Module)
+
+
+def train_classifier(model: Net, inputs: torch.Tensor, labels: torch.Tensor, *, epochs: int,
                      preset: Preset, to_input: Callable[[torch.Tensor], torch.Tensor],
                      augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor], device: torch.device,
-                     seed: int = 0) -> Job[nn.Module]:
+                     seed: int = 0) -> Job[Net]:
     """Train ``model`` to predict ``labels`` from augmented ``inputs``: a job that yields
     ``train`` progress (one record per epoch) and returns the model in eval mode.
 

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from ..device import default_device
 from ..encoders.dataset import TrainingSet
 from ..encoders.embed import embed_records
 from ..encoders.model import INRetModel
-from ..encoders.training import TrainSettings, train
+from ..encoders.training import TrainProgress, TrainSettings, train
 from ..functions import ImplicitFunction
 from ..progress import Job, Progress, relay
 from ..retrieval.index import EmbeddingIndex
@@ -84,8 +85,11 @@ def trained_encoder(store: Store, folder: Path, arch: str, functions: Sequence[I
         yield Progress("encoders", settings.steps, settings.steps, f"{label}: cached")
         return INRetModel.load(path)
     job = train(data, arch, settings, device=device or default_device(), report_every=25)
-    model = yield from relay(job, lambda p: Progress("encoders", p.done, p.total,
-                                                     f"{label} on {len(data)} shapes, loss {p.loss:.4f}"))
+    def tagged(p: Progress) -> Progress:
+        loss = f", loss {p.loss:.4f}" if isinstance(p, TrainProgress) else ""
+        return Progress("encoders", p.done, p.total, f"{label} on {len(data)} shapes{loss}")
+
+    model = yield from relay(job, tagged)
     folder.mkdir(parents=True, exist_ok=True)
     model.save(path)
     return INRetModel.load(path)
@@ -97,7 +101,10 @@ def embed(store: Store, model: INRetModel, records: Sequence[InrRecord], *,
     return Embedded.of_records(embed_records(store, model, records, device=device), records)
 
 
-def time_queries(queries: Sequence, database: Embedded, embed_one: Callable[[object], np.ndarray],
+Q = TypeVar("Q")
+
+
+def time_queries(queries: Sequence[Q], database: Embedded, embed_one: Callable[[Q], np.ndarray],
                  n: int) -> Latency:
     """Mean time to embed one query from its file and search an HNSW index of ``database``.
 

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
 from ..build import DEMO, BuildOptions, build_store, resolve_sources
@@ -33,7 +36,7 @@ from ..encoders.model import INRetModel
 from ..encoders.pretrained import pretrained_path
 from ..functions import ImplicitFunction
 from ..progress import Job, Progress, relay
-from ..store import InrRecord, Store
+from ..store import InrRecord, ShapeINR, Store
 from .methods import ABLATION, BOTH, NONE, Latency, embed, inr_embedder, time_queries, trained_encoder
 from .presets import Preset
 from .scoring import Embedded, cross_function_table, score
@@ -66,16 +69,17 @@ def run_benchmark(dataset: str | Path, out: Path, preset: Preset, *,
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    report = {"dataset": str(dataset), "preset": preset.name, "device": str(device or default_device()),
+    report: dict[str, Any] = {"dataset": str(dataset), "preset": preset.name, "device": str(device or default_device()),
               "categories": list(preset.categories) if preset.categories else "all", "methods": {},
               "cross_function": {}, "seconds": {}}
     with Store.create(out / "store") as store:
         ctx = Context(store, out, preset, device or default_device(), report)
-        stages = [("store", _build), ("shared", _shared), ("inret", _inret_grids), ("inr2vec", _inr2vec),
-                  ("distilled", _distilled), ("ablation", _ablation), ("baselines", _baselines)]
+        stages: list[tuple[str, Callable[[Context], Iterator[Progress]]]] = [
+            ("store", partial(_build, dataset=dataset)), ("shared", _shared), ("inret", _inret_grids),
+            ("inr2vec", _inr2vec), ("distilled", _distilled), ("ablation", _ablation), ("baselines", _baselines)]
         for name, stage in stages:
             t0 = time.perf_counter()
-            yield from stage(ctx, dataset) if name == "store" else stage(ctx)
+            yield from stage(ctx)
             report["seconds"][name] = round(time.perf_counter() - t0, 1)
     report["seconds"]["total"] = round(time.perf_counter() - start, 1)
     return report
@@ -84,8 +88,8 @@ def run_benchmark(dataset: str | Path, out: Path, preset: Preset, *,
 def _build(ctx: Context, dataset) -> Iterator[Progress]:
     p = ctx.preset
     if str(dataset) == DEMO:  # demo instances are split by index: every third one is a test shape
-        n = None if None in (p.train_per_category, p.test_per_category) else \
-            p.train_per_category + p.test_per_category
+        n = (p.train_per_category + p.test_per_category
+             if p.train_per_category is not None and p.test_per_category is not None else None)
         sources = resolve_sources(dataset, categories=p.categories, per_category=n)
     else:
         sources = []
@@ -175,15 +179,15 @@ def _distilled(ctx: Context) -> Iterator[Progress]:
     arch, fn = p.cross_arch, p.same_function
     model = yield from _model(ctx, arch, p.functions_for(arch))
     all_sources = ctx.test_records("mlp", fn)
-    distilled = []
+    attempts: list[ShapeINR | None] = []
     t0 = time.perf_counter()
     for i in range(0, len(all_sources), DISTILL_BATCH):
         chunk = [ctx.store.load(r) for r in all_sources[i:i + DISTILL_BATCH]]
-        distilled += distill_many(chunk, fn, p.config(arch), steps=p.fit_steps, skip_failures=True)
-        yield Progress("distilling", len(distilled), len(all_sources), f"SIREN -> {arch}")
+        attempts += distill_many(chunk, fn, p.config(arch), steps=p.fit_steps, skip_failures=True)
+        yield Progress("distilling", len(attempts), len(all_sources), f"SIREN -> {arch}")
     batch_ms = (time.perf_counter() - t0) * 1000 / max(1, len(all_sources))
-    sources = [r for r, d in zip(all_sources, distilled) if d is not None]
-    distilled = [d for d in distilled if d is not None]
+    sources = [r for r, d in zip(all_sources, attempts) if d is not None]
+    distilled = [d for d in attempts if d is not None]
     if not distilled:
         raise ValueError(f"none of the {len(all_sources)} SIREN test INRs could be distilled (no surface)")
     db_records = ctx.test_records(arch, fn)
@@ -195,7 +199,7 @@ def _distilled(ctx: Context) -> Iterator[Progress]:
     single_ms = (time.perf_counter() - one) * 1000
     latency = time_queries(distilled, db, embed_one, p.latency_queries)
     latency.convert_ms = single_ms
-    chamfer = [d.fit.get("chamfer") for d in distilled if d.fit.get("chamfer") is not None]
+    chamfer = [float(c) for d in distilled if (c := d.fit.get("chamfer")) is not None]
     ctx.add_method(f"inret_mlp_distilled_{arch}", score(queries, db), latency, arch=arch, function=fn.value,
                    distill_ms_batched=batch_ms, distill_chamfer=sum(chamfer) / max(1, len(chamfer)),
                    distill_failed=len(all_sources) - len(sources))
@@ -223,10 +227,18 @@ def _baselines(ctx: Context) -> Iterator[Progress]:
     for name in BASELINES:
         job = run_baseline(name, ctx.store, train_recs, db_records,
                            preset=p.name if p.name in ("quick", "full") else "quick", device=ctx.device)
-        run = yield from relay(job, lambda r, n=name: Progress(f"{n} {r.stage}", r.done, r.total))
+        run = yield from relay(job, partial(_prefixed, name))
         db = Embedded.of_records([run.embeddings[r.id] for r in db_records], db_records)
-        search = time_queries(range(len(db)), db, lambda i, db=db: db.vectors[i], p.latency_queries)
+        search = time_queries(range(len(db)), db, partial(_row, db), p.latency_queries)
         latency = Latency(embed_ms=run.embed_ms, search_ms=search.search_ms, convert_ms=run.convert_ms)
         ctx.add_method(name, score(db, db), latency, arch=p.cross_arch, function=fn.value,
                        network=run.architecture, train_seconds=run.train_seconds)
 
+
+
+def _prefixed(name: str, record: Progress) -> Progress:
+    return Progress(f"{name} {record.stage}", record.done, record.total)
+
+
+def _row(db: Embedded, i: int) -> np.ndarray:
+    return db.vectors[i]

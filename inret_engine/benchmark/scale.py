@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,7 +71,7 @@ class ScaleSettings:
 def run_scale(settings: ScaleSettings, log: Log = print, save: Callable[[dict], None] | None = None) -> dict:
     """Runs the parts of ``settings``; returns the report (JSON-safe). ``save`` gets the
     report so far after each part and each index size (a long run keeps what it measured)."""
-    report = {"benchmark": "scale", "settings": dataclasses.asdict(settings), "machine": _machine()}
+    report: dict[str, Any] = {"benchmark": "scale", "settings": dataclasses.asdict(settings), "machine": _machine()}
     save = save or (lambda _: None)
     work = Path(tempfile.mkdtemp(prefix="inret-bench-scale-"))
     try:
@@ -158,7 +159,7 @@ def _fit_and_embed(settings: ScaleSettings, work: Path, log: Log) -> dict:
             embeds.append(embed_row)
     out = {"fit": {"gt_seconds_per_shape": gt_s, "arch": settings.arch, "function": settings.function,
                    **_driver_costs(work / "local, 1 torch thread", work / "driver-costs", log), "variants": fits}}
-    if model is not None:
+    if model is not None and model_path is not None:
         out["embed"] = {"model": model_path.name, "variants": embeds}
     return out
 
@@ -334,7 +335,8 @@ def _settle(*, every: float = 0.5, limit: float = 1800.0) -> float:
         frames = sys._current_frames()
         busy = False
         for thread in threading.enumerate():
-            frame = frames.get(thread.ident) if thread.name.startswith("milvus_lite") else None
+            ident = thread.ident
+            frame = frames.get(ident) if ident is not None and thread.name.startswith("milvus_lite") else None
             if frame is not None and frame.f_code.co_name not in ("wait", "get", "_worker"):
                 busy = True
         idle_looks = 0 if busy else idle_looks + 1
@@ -346,7 +348,7 @@ def _hnsw_row(settings, data, labels, queries, truth, work) -> dict:
     index = EmbeddingIndex.build(np.arange(len(data)), data, ef_search=settings.ef_search,
                                  threads=settings.index_threads)
     build = time.perf_counter() - start
-    row = {"build_seconds": build, **_latencies(lambda q: index.search(q, settings.k).ids, queries, truth),
+    row = {"build_seconds": build, **_latencies(lambda q: index.search_one(q, settings.k).ids, queries, truth),
            "settings": {"M": index.M, "ef_construction": index.ef_construction, "ef_search": index.ef_search,
                         "insertion_threads": settings.index_threads}}
     return row

@@ -43,8 +43,8 @@ class Embedded:
         return len(self.vectors)
 
     @classmethod
-    def of_records(cls, vectors: np.ndarray, records: Sequence) -> "Embedded":
-        return cls(vectors, [r.category for r in records], [r.shape_id for r in records])
+    def of_records(cls, vectors: np.ndarray | Sequence[np.ndarray], records: Sequence) -> "Embedded":
+        return cls(np.asarray(vectors, dtype=np.float32), [r.category for r in records], [r.shape_id for r in records])
 
 
 def database_index(database: Embedded) -> EmbeddingIndex:

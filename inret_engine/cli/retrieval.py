@@ -195,6 +195,8 @@ def run_query(args: argparse.Namespace) -> int:
         if note:
             print(f"{Path(args.query).name}: {note}", file=sys.stderr)
         retriever = models.for_shape_inr(inr)
+        if retriever is None:
+            raise UsageError(f"no model of {store.root} embeds {inr.config.kind} {inr.function.value.upper()} INRs")
         _bring_up_to_date(retriever)  # a new store (or new INRs) is embedded on the first query
         subject = QuerySubject.of_inr(inr, str(args.query))
         if args.include_self:

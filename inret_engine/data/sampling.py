@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -75,6 +76,15 @@ class GroundTruth:
         if sum(counts) != len(gt.points) or len(gt.udf) != len(gt.points):
             raise ValueError(f"inconsistent ground truth arrays: counts {counts}, {len(gt.points)} points")
         return gt
+
+
+class SampleCounts(TypedDict, total=False):
+    """Point counts of a ground truth, as :func:`sample_ground_truth` takes them (any subset)."""
+
+    n_uniform: int
+    n_surface: int
+    n_near: int
+    n_eval_surface: int
 
 
 def sample_ground_truth(

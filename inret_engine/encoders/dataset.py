@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -12,7 +13,7 @@ import torch
 from ..errors import UsageError
 from ..fields import Field
 from ..functions import ImplicitFunction
-from ..store import InrRecord, Store, stack_fields
+from ..store import InrRecord, ShapeINR, Store, stack_fields
 from .inputs import GRID_RESOLUTION, read_weights, sample_grid
 from .probe import probe_field
 
@@ -40,7 +41,13 @@ def encoder_inputs(field: Field, function: ImplicitFunction | str, *, resolution
     return EncoderInputs(neurons=read_weights(field), grid=grid)
 
 
-def load_inputs(store: Store, records: Sequence[InrRecord], *, resolution: int = GRID_RESOLUTION,
+class LoadsINRs(Protocol):
+    """What reading encoder inputs needs of a store: ``load(record)`` (a Ray worker passes INRs it was sent)."""
+
+    def load(self, record: InrRecord) -> ShapeINR: ...
+
+
+def load_inputs(store: LoadsINRs, records: Sequence[InrRecord], *, resolution: int = GRID_RESOLUTION,
                 batch: int = 32, probe: bool = False) -> Iterator[tuple[list[InrRecord], EncoderInputs]]:
     """:func:`encoder_inputs` of records (all of one config and function), ``batch`` INRs at a time."""
     for i in range(0, len(records), batch):

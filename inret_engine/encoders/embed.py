@@ -10,8 +10,8 @@ import torch
 
 from ..device import default_device
 from ..errors import UsageError
-from ..store import InrRecord, Store
-from .dataset import load_inputs
+from ..store import InrRecord
+from .dataset import LoadsINRs, load_inputs
 from .model import INRetModel
 
 
@@ -21,7 +21,7 @@ def embeddable(model: INRetModel, record: InrRecord) -> bool:
 
 
 @torch.no_grad()
-def embed_records(store: Store, model: INRetModel, records: Sequence[InrRecord], *, batch: int = 32,
+def embed_records(store: LoadsINRs, model: INRetModel, records: Sequence[InrRecord], *, batch: int = 32,
                   device: torch.device | None = None,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """``(N, embed_dim)`` float32 retrieval embeddings (centred, not normalised), in ``records`` order."""

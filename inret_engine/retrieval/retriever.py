@@ -71,6 +71,7 @@ class Retriever:
         """Copy a model file into ``STORE/models/<arch>-<checksum>.enc``; returns the path."""
         store.require_writable("install an encoder into it")
         model = INRetModel.load(model_path)
+        assert model.checksum is not None, "a loaded model knows its checksum"
         dest = store.root / MODELS / f"{model.spec.arch}-{model.checksum[:12]}.enc"
         dest.parent.mkdir(exist_ok=True)
         if not dest.exists():
@@ -217,7 +218,7 @@ class Retriever:
         if category is not None:
             allowed &= cats == category
         start = time.perf_counter()
-        result = index.search(vector, k, allowed=allowed)
+        result = index.search_one(vector, k, allowed=allowed)
         search_ms = (time.perf_counter() - start) * 1000
         hits = [Hit(rows[int(i)], float(s)) for i, s in zip(result.ids, result.scores) if int(i) in rows]
         return QueryResult(hits, embed_ms, search_ms)

@@ -56,8 +56,7 @@ class HnswBackend:
                     allowed &= self._labels[name] == value
             if where.exclude_shape is not None:
                 allowed &= self._labels["shape_id"] != where.exclude_shape
-        result = self.index.search(np.atleast_2d(queries), k, allowed=allowed)
-        return list(result)
+        return self.index.search_many(queries, k, allowed=allowed)
 
     def close(self) -> None:
         pass

@@ -79,14 +79,15 @@ class InrFile:
     tensors: dict[str, torch.Tensor]
 
 
-def _check_inr_header(header: object) -> None:
-    """Raises _Bad unless ``header`` is a dict with ``arch`` (dict) and ``function`` (str)."""
+def _check_inr_header(header: object) -> dict:
+    """``header``; raises _Bad unless it is a dict with ``arch`` (dict) and ``function`` (str)."""
     if not isinstance(header, dict):
         raise _Bad(f"header is a {type(header).__name__}, expected a JSON object")
     if not isinstance(header.get("arch"), dict):
         raise _Bad("header lacks an 'arch' object (the architecture config)")
     if not isinstance(header.get("function"), str):
         raise _Bad("header lacks a 'function' string (the implicit function)")
+    return header
 
 
 def _prepare_tensor(name: object, tensor: object) -> torch.Tensor:
@@ -374,8 +375,7 @@ def _parse_inr_header(meta: dict[str, str]) -> dict:
         header = _loads(text)
     except ValueError as e:
         raise _Bad(f"INR header is not valid JSON ({e})") from None
-    _check_inr_header(header)
-    return header
+    return _check_inr_header(header)
 
 
 def _check_values(tensors: dict[str, torch.Tensor]) -> None:

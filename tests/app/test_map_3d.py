@@ -60,7 +60,7 @@ def test_a_3d_map_shows_every_point_inside_the_canvas_seen_from_the_first_angle(
     assert "turn" in canvas.toolTip() and canvas.accessibleName().startswith("3D map")
     # far points are painted first and fainter
     order, fade = canvas.depth_cue(canvas.points.visible_rows())
-    assert np.all(np.diff(canvas.depth[order]) >= 0) and fade.min() < 0.6 and fade.max() > 0.95
+    assert np.all(np.diff(canvas.point_depth[order]) >= 0) and fade.min() < 0.6 and fade.max() > 0.95
     view.set_points(*grid_map())  # a flat map again: the flat canvas, no depth
     assert not canvas.is_3d and canvas.depth_cue(np.arange(3))[1] is None and "turn" not in canvas.toolTip()
 
