@@ -246,3 +246,21 @@ def test_window_size_option_is_checked():
     assert parse_args(["--size", "1600x1000"]).size == (1600, 1000)
     with pytest.raises(SystemExit):
         parse_args(["--size", "big"])
+
+
+def test_torch_threads_are_set_once_at_start_up_and_hold_in_every_worker_thread():
+    from pathlib import Path
+
+    import torch
+
+    from app.launch import TORCH_THREADS, set_torch_threads
+
+    set_torch_threads()
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    worker.start()
+    worker.join()
+    assert seen == [TORCH_THREADS] == [torch.get_num_threads()]
+    app_dir = Path(__file__).resolve().parents[2] / "app"
+    callers = sorted(p.name for p in app_dir.rglob("*.py") if "set_num_threads(" in p.read_text())
+    assert callers == ["launch.py"]  # never from a worker thread, where it would change later jobs' threads
