@@ -2,7 +2,7 @@
 # One-step setup, then run the app or the test suite.
 #
 #   bash scripts/quickstart.sh app [main.py args...]   set up, then open the browser (demo store by default)
-#   bash scripts/quickstart.sh test [pytest args...]   set up, then lint (ruff) and run the whole test suite
+#   bash scripts/quickstart.sh test [pytest args...]   set up, then lint (ruff), type-check (mypy) and run the whole test suite
 #
 # Setup is idempotent and quick when nothing changed: system libraries for Qt/VTK and a
 # virtual display (apt-get, only what is missing; needs root or sudo), then a virtual
@@ -64,6 +64,8 @@ case "$mode" in
     setup_system; setup_python
     say "ruff: the lint rules of pyproject.toml"
     "$VENV/bin/ruff" check --quiet . || { say "ruff found the problems above"; exit 1; }
+    say "mypy: the type checks of pyproject.toml"
+    "$VENV/bin/mypy" || { say "mypy found the problems above"; exit 1; }
     with_display "$VENV/bin/python" -m pytest "$@" ;;
   *)
     echo "usage: bash scripts/quickstart.sh app|test [args...]" >&2; exit 2 ;;

@@ -206,6 +206,7 @@ def test_pretrain_then_label_aware_fine_tuning(tmp_path, capsys, tiny_demo_store
     assert "36 INRs embedded" in capsys.readouterr().out  # 12 shapes x SDF, UDF, Occ: one index
 
 
+@pytest.mark.slow
 def test_query_with_any_file_distills_or_fits_it_and_writes_the_browsers_rows(tmp_path, capsys):
     """A store whose one model reads triplane INRs: an octree INR file is distilled, a z-up mesh fitted,
     and the rows printed, exported and shown by the browser are one layout."""

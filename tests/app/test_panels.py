@@ -266,6 +266,7 @@ def test_siblings_prefer_the_records_own_inrs(panel_store):
     assert list(siblings(panel_store, record(panel_store, "ring", "sdf"))) == ["sdf"]
 
 
+@pytest.mark.slow
 def test_cutaway_shows_sdf_and_udf_side_by_side(qtbot, cutaways, panel_store):
     with qtbot.waitSignal(cutaways.finished, timeout=60_000):
         cutaways.show_shape(panel_store, record(panel_store, "box", "sdf"))

@@ -309,6 +309,7 @@ def test_cancel_stops_a_running_job_and_the_window_goes_idle(qtbot, window):
     assert worker.cancelled and "done" not in seen and not window.job_bar.isVisible()
 
 
+@pytest.mark.slow
 def test_build_store_dialog_builds_and_opens_the_store(qtbot, window, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QDialog
 
