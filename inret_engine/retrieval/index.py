@@ -29,6 +29,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import StoreError
+
 __all__ = ["FORMAT_VERSION", "LABEL_FIELDS", "EmbeddingIndex", "IndexBackend", "IndexFilter", "SearchResult",
            "hnsw_available"]
 
@@ -471,7 +473,7 @@ class EmbeddingIndex:
 
         Raises:
             FileNotFoundError: ``index.json``, ``vectors.npy`` or ``ids.npy`` is missing.
-            ValueError: the files are damaged or disagree (format, count, dim, checksums).
+            StoreError: the files are damaged or disagree (format, count, dim, checksums).
 
         A missing, damaged or mismatched ``hnsw.bin`` is never fatal: the graph is rebuilt
         from ``vectors.npy`` (same graph, as insertion is single-threaded and seeded) and a
@@ -532,17 +534,17 @@ def _read_meta(folder: Path) -> dict:
     try:
         meta = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+        raise StoreError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT_NAME:
-        raise ValueError(f"{path} is not an INRet embedding index")
+        raise StoreError(f"{path} is not an INRet embedding index")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path} has format version {meta.get('format_version')}; this build reads "
+        raise StoreError(f"{path} has format version {meta.get('format_version')}; this build reads "
                          f"version {FORMAT_VERSION}")
     required = ("dim", "count", "backend", "ef_construction", "M", "ef_search", "seed", "ids_sha256",
                 "vectors_sha256")
     missing = [key for key in required if key not in meta]
     if missing or meta["backend"] not in ("hnsw", "exact"):
-        raise ValueError(f"{path} lacks {missing or 'a valid backend'}")
+        raise StoreError(f"{path} lacks {missing or 'a valid backend'}")
     return meta
 
 
@@ -556,19 +558,19 @@ def _read_arrays(folder: Path, meta: dict) -> tuple[np.ndarray, np.ndarray]:
         try:
             arrays[name] = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"{path} could not be read: {exc}") from exc
+            raise StoreError(f"{path} could not be read: {exc}") from exc
     vectors, ids = arrays[_VECTORS], arrays[_IDS]
     count, dim = meta["count"], meta["dim"]
     if vectors.dtype != np.float32 or vectors.shape != (count, dim):
-        raise ValueError(f"{folder / _VECTORS} holds {vectors.dtype} {vectors.shape}; index.json says "
+        raise StoreError(f"{folder / _VECTORS} holds {vectors.dtype} {vectors.shape}; index.json says "
                          f"float32 ({count}, {dim})")
     if ids.dtype != np.int64 or ids.shape != (count,):
-        raise ValueError(f"{folder / _IDS} holds {ids.dtype} {ids.shape}; index.json says int64 ({count},)")
+        raise StoreError(f"{folder / _IDS} holds {ids.dtype} {ids.shape}; index.json says int64 ({count},)")
     if _sha256(ids.astype("<i8").tobytes()) != meta["ids_sha256"]:
-        raise ValueError(f"{folder / _IDS} does not match the checksum in index.json (files from different saves?)")
+        raise StoreError(f"{folder / _IDS} does not match the checksum in index.json (files from different saves?)")
     if _sha256(vectors.astype("<f4").tobytes()) != meta["vectors_sha256"]:
-        raise ValueError(f"{folder / _VECTORS} does not match the checksum in index.json "
+        raise StoreError(f"{folder / _VECTORS} does not match the checksum in index.json "
                          "(files from different saves?)")
     if len(np.unique(ids)) != len(ids):
-        raise ValueError(f"{folder / _IDS} repeats an id")
+        raise StoreError(f"{folder / _IDS} repeats an id")
     return np.ascontiguousarray(vectors), np.ascontiguousarray(ids)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import inret_engine.retrieval.index as index_module
+from inret_engine.errors import StoreError
 from inret_engine.retrieval.index import EmbeddingIndex, SearchResult
 
 DIM = 32
@@ -223,22 +224,22 @@ def test_mismatched_files_raise_a_clear_value_error(tmp_path):
     a.save(tmp_path / "a")
     b.save(tmp_path / "b")
     (tmp_path / "a" / "ids.npy").write_bytes((tmp_path / "b" / "ids.npy").read_bytes())
-    with pytest.raises(ValueError, match="ids.npy does not match the checksum"):
+    with pytest.raises(StoreError, match="ids.npy does not match the checksum"):
         EmbeddingIndex.load(tmp_path / "a")
     a.save(tmp_path / "a")
     (tmp_path / "a" / "vectors.npy").write_bytes((tmp_path / "b" / "vectors.npy").read_bytes())
-    with pytest.raises(ValueError, match="vectors.npy does not match the checksum"):
+    with pytest.raises(StoreError, match="vectors.npy does not match the checksum"):
         EmbeddingIndex.load(tmp_path / "a")
     a.save(tmp_path / "a")
     meta = json.loads((tmp_path / "a" / "index.json").read_text())
     (tmp_path / "a" / "index.json").write_text(json.dumps({**meta, "count": 21}))
-    with pytest.raises(ValueError, match=r"index.json says float32 \(21, 32\)"):
+    with pytest.raises(StoreError, match=r"index.json says float32 \(21, 32\)"):
         EmbeddingIndex.load(tmp_path / "a")
     (tmp_path / "a" / "index.json").write_text(json.dumps({**meta, "format_version": 99}))
-    with pytest.raises(ValueError, match="format version 99"):
+    with pytest.raises(StoreError, match="format version 99"):
         EmbeddingIndex.load(tmp_path / "a")
     (tmp_path / "a" / "index.json").write_text("{ not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(StoreError, match="not valid JSON"):
         EmbeddingIndex.load(tmp_path / "a")
     with pytest.raises(FileNotFoundError, match="index.json is missing"):
         EmbeddingIndex.load(tmp_path / "nowhere")
