@@ -49,6 +49,8 @@ class FitSettings:
     uniform_share: float | None = None
     """Share of each step's points drawn from the uniform (free-space) samples. None: the
     architecture's default for the function (:func:`default_uniform_share`)."""
+    grid_eps: float | None = None
+    """Adam's ``eps`` for the grid features. None: the architecture's default (:data:`GRID_ADAM_EPS`)."""
 
     def steps_for(self, config: FieldConfig) -> int:
         if self.steps is not None:
@@ -173,11 +175,26 @@ def _schedule(optimizer: torch.optim.Optimizer, config: FieldConfig, total: int)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
 
+GRID_ADAM_EPS = {"hash": 1e-5}
+"""Adam ``eps`` of the grid features per architecture (others: torch's 1e-8).
+
+A hash grid's fine levels get sparse, tiny gradients (each entry is touched by few of a
+step's points); Adam divides them by their own running size, so with the default eps an
+entry moves a whole learning-rate step on noise, and the surface comes out grainy
+(pitted thumbnails). At 1e-5 such updates shrink with the gradient. Measured on 6 demo
+shapes, hash SDF at 150 steps (``scripts/thumbnail_quality.py``,
+``benchmarks/thumbnail-quality.json``): normal error at the renderer's scale 28.9 -> 21.1
+degrees, IoU 0.901 -> 0.900, Chamfer 0.0088 -> 0.0093. Triplane fits see dense gradients
+and gain nothing from it.
+"""
+
+
 def _optimizer(field: Field, settings: FitSettings) -> torch.optim.Optimizer:
     mlp_lr = settings.lr_siren if isinstance(field.config, MLPConfig) else settings.lr_mlp
     groups = [{"params": list(field.mlp.parameters()), "lr": mlp_lr}]
     if field.grid is not None:
-        groups.append({"params": list(field.grid.parameters()), "lr": settings.lr_grid})
+        eps = settings.grid_eps if settings.grid_eps is not None else GRID_ADAM_EPS.get(field.config.kind, 1e-8)
+        groups.append({"params": list(field.grid.parameters()), "lr": settings.lr_grid, "eps": eps})
     try:  # the fused kernel runs the update in one pass per tensor (CPU and CUDA)
         return torch.optim.Adam(groups, fused=True)
     except (RuntimeError, TypeError):

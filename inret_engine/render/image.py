@@ -131,16 +131,26 @@ def cap_mask(fn: PointFn, function: ImplicitFunction, plane: Plane | None, point
     return (-OCC_CUT_SLOPE * d < values) if function is ImplicitFunction.OCC else (d > values)
 
 
+NORMAL_STEP = {ImplicitFunction.SDF: 1.0, ImplicitFunction.OCC: 1.0, ImplicitFunction.UDF: 1.5}
+"""Half-width of the central differences that give normals, in voxels of the field's lattice.
+
+A baked field is trilinear per cell, so differences half a voxel wide see each cell's own
+slope and a fitted field's grain at the lattice's finest scale: thumbnails looked pitted. One
+voxel spans two cells (a UDF, whose normals are taken off its surface where a fitted one is
+noisiest, 1.5). Looked at on 6 demo shapes of each function (``scripts/thumbnail_quality.py``).
+"""
+
+
 def surface_normals(fn: PointFn, function: ImplicitFunction, points: torch.Tensor, dirs: torch.Tensor,
                     voxel: float) -> torch.Tensor:
-    """``(N, 3)`` unit normals at hit points (central differences half a voxel wide).
+    """``(N, 3)`` unit normals at hit points (central differences :data:`NORMAL_STEP` voxels wide).
 
     A UDF is not differentiable on its surface, and a baked one is blurred within a voxel
     or two of it, so its normals are taken before the hit, backed off along the ray until
     about 2.5 voxels from the surface (a first estimate gives the angle). Occ normals point
     down the logits.
     """
-    h = 0.5 * voxel
+    h = NORMAL_STEP[function] * voxel
     if function is ImplicitFunction.UDF:
         first = estimate_normals(fn, points - 2.5 * voxel * dirs, h)
         cos = (first * dirs).sum(-1).abs().clamp_min(0.4).unsqueeze(-1)

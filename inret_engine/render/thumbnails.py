@@ -8,9 +8,10 @@ pass first finds the shape, and the camera is framed onto it. SDF, UDF and Occ I
 render with their own tracer and colour. The renderer is imported on the first render
 only: serving cached thumbnails needs neither scipy nor trimesh.
 
-The PNG is cached at ``STORE/cache/thumbnails/<sha256[:16]>-<size>.png``, keyed by the
-INR file's checksum: a refitted INR gets a new thumbnail, an unchanged one is never
-rendered twice. Writes are atomic, so a crash leaves no half-written PNG.
+The PNG is cached at ``STORE/cache/thumbnails/<sha256[:16]>-<size>-r<RENDER_VERSION>.png``,
+keyed by the INR file's checksum and the renderer's version: a refitted INR gets a new
+thumbnail, an unchanged one is never rendered twice, and a renderer that draws differently
+(:data:`RENDER_VERSION`) renders them again. Writes are atomic, so a crash leaves no half-written PNG.
 
 Example:
     >>> png = thumbnail_png(store, store.records()[0], size=64)  # doctest: +SKIP
@@ -48,6 +49,10 @@ FRAME_MARGIN = 1.08
 SUPERSAMPLE = 2
 """Rays per pixel along each axis."""
 
+RENDER_VERSION = 2
+"""Raised when thumbnails come out differently, so cached ones are drawn again (2: normals one
+voxel wide, 1.5 for UDFs, and occupancy specks dropped; the old PNGs are left, unused)."""
+
 
 def thumbnail_path(store, record: InrRecord, size: int = 128) -> Path:
     """Where the cached PNG of ``record`` at ``size`` pixels lives (it may not exist yet).
@@ -58,7 +63,7 @@ def thumbnail_path(store, record: InrRecord, size: int = 128) -> Path:
     """
     if not SHA256.fullmatch(record.sha256):
         raise StoreError(f"catalog row {record.id} has a malformed checksum {record.sha256[:80]!r}")
-    return Path(store.cache_dir) / "thumbnails" / f"{record.sha256[:16]}-{int(size)}.png"
+    return Path(store.cache_dir) / "thumbnails" / f"{record.sha256[:16]}-{int(size)}-r{RENDER_VERSION}.png"
 
 
 def cached_thumbnail(store, record: InrRecord, size: int = 128) -> bytes | None:

@@ -124,7 +124,8 @@ def test_thumbnails_arrive_lazily_and_are_cached(qtbot, view, store, monkeypatch
     for rec in records:
         png = engine_thumbnails.cached_thumbnail(store, rec, 128)
         assert png is not None and png.startswith(PNG_SIGNATURE)
-        assert (store.root / "cache" / "thumbnails" / f"{rec.sha256[:16]}-128.png").is_file()
+        path = store.root / "cache" / "thumbnails" / f"{rec.sha256[:16]}-128-r{engine_thumbnails.RENDER_VERSION}.png"
+        assert path.is_file() and engine_thumbnails.thumbnail_path(store, rec, 128) == path
 
     loader = ThumbnailLoader(128)
     loader.set_store(store)
