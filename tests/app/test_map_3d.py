@@ -158,7 +158,9 @@ def test_the_3d_map_of_the_store_is_computed_cached_queried_and_saved_with_its_a
     qtbot.waitUntil(lambda: panel.shown is not None and panel.shown.projection.dims == 3, timeout=WAIT_MS)
     assert panel.shown.xy.shape == (27, 3) and view.canvas.is_3d and len(view.visible_ids()) == 27
     assert (panel.retriever().cache / cache_file(Projection("pca", dims=3), 27)).is_file()
-    target = int(view.canvas.points.ids[0])
+    xy = view.canvas.points.xy  # the point farthest (on screen) from any other: a double-click there is unambiguous
+    gaps = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.diag(np.full(len(xy), np.inf))
+    target = int(view.canvas.points.ids[int(gaps.min(1).argmax())])
     with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS) as answered:
         qtbot.mouseDClick(view.canvas, Qt.LeftButton, Qt.NoModifier, view.screen_pos(target))
     assert answered.args[0].subject.id == target and view.canvas.query_row == view.canvas.points.row_of[target]
