@@ -22,7 +22,8 @@ import torch
 from .data.datasets import discover_shapes
 from .data.demo_shapes import DEMO_CATEGORIES, demo_catalog, demo_mesh
 from .data.geometry import Normalization, ShapeGeometry, ShapeLoadError
-from .data.loading import load_shape, normalize
+from .data.isolated import sample_in_child
+from .data.loading import load_shape, load_upright, normalize
 from .data.sampling import GroundTruth, SampleCounts, sample_ground_truth
 from .errors import UsageError
 from .fields import FieldConfig, default_config
@@ -63,6 +64,7 @@ class BuildOptions:
     configs: tuple[FieldConfig, ...] | None = None  # overrides ``archs`` with explicit configs
     device: str | None = None  # where to fit: None = CUDA when present, else the CPU
     gt_scale: float = 1.0  # ground-truth point counts times this (tests build stores from small ground truths)
+    isolated_sampling: bool = False  # sample ground truth in a helper process (data/isolated.py): a GUI's builds
     measure_quality: bool = True  # Chamfer / IoU of every fit for its catalog row (costs more than a tiny fit)
 
     def field_configs(self) -> list[FieldConfig]:
@@ -88,7 +90,7 @@ def resolve_sources(source: str | Path, *, splits: Sequence[str] | None = None,
     out = []
     for s in discover_shapes(Path(source), splits=splits, categories=categories, per_category=per_category):
         out.append(SourceShape(shape_id=s.shape_id, name=s.name, category=s.category, split=s.split,
-                               source=str(s.path), load=partial(load_shape, s.path)))
+                               source=str(s.path), load=partial(load_upright, s.path, s.up_axis)))
     return out
 
 
@@ -198,7 +200,8 @@ def _sample_shapes(store: Store, sources, options, summary) -> Iterator[Progress
     for k, src in enumerate(todo, 1):
         try:
             geom = normalize(src.load(), align=options.align)
-            gt = sample_ground_truth(geom, seed=options.seed, **_gt_sizes(options.gt_scale))
+            sample = sample_in_child if options.isolated_sampling else sample_ground_truth
+            gt = sample(geom, seed=options.seed, **_gt_sizes(options.gt_scale))
         except (ShapeLoadError, ValueError, MemoryError) as exc:
             store.catalog.add_skipped(src.source, str(exc))
             yield Progress("skip", k, len(todo), f"{src.source}: {exc}")

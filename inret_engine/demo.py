@@ -67,13 +67,13 @@ class DemoPlan:
 
     @classmethod
     def default(cls) -> "DemoPlan":
-        n = PER_CATEGORY
+        n, gui = PER_CATEGORY, {"isolated_sampling": True}  # built beside the window: sampling must not hold the GIL
         return cls(
-            essential=Phase("essential", (BuildOptions(archs=("hash",), functions=(_SDF,), per_category=n),),
+            essential=Phase("essential", (BuildOptions(archs=("hash",), functions=(_SDF,), per_category=n, **gui),),
                             by_category=True),
-            extras=Phase("extras", (BuildOptions(archs=("hash",), functions=(_UDF, _OCC), per_category=n),
-                                    BuildOptions(archs=("octree", "triplane"), per_category=n),
-                                    BuildOptions(archs=("mlp",), functions=(_SDF,), per_category=n))))
+            extras=Phase("extras", (BuildOptions(archs=("hash",), functions=(_UDF, _OCC), per_category=n, **gui),
+                                    BuildOptions(archs=("octree", "triplane"), per_category=n, **gui),
+                                    BuildOptions(archs=("mlp",), functions=(_SDF,), per_category=n, **gui))))
 
     @property
     def phases(self) -> tuple[Phase, Phase]:
