@@ -14,13 +14,17 @@ INR files (no SQLite): the catalog look-ups happen on the GUI thread before they
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
 
+from ..errors import InretError
 from ..progress import Progress
+
+_log = logging.getLogger(__name__)
 
 FUNCTIONS = ("sdf", "udf", "occ")
 
@@ -186,8 +190,13 @@ def mesh_job(store, records: list, *, generation: int = 0, resolution: int = 97)
 
 
 def _first_line(exc: Exception) -> str:
+    """What a panel shows for an INR it could not draw; a bug (not an :class:`InretError` or
+    ``OSError``) is named as one and its traceback logged, while the other INRs are drawn."""
     text = str(exc).strip().split("\n")[0] or type(exc).__name__
-    return text
+    if isinstance(exc, (InretError, OSError)):
+        return text
+    _log.error("drawing an INR failed", exc_info=exc)
+    return f"bug: {type(exc).__name__}: {text}"
 
 
 SLICE_OUTSIDE_ALPHA = 120

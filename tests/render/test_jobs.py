@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from inret_engine.errors import StoreError
 from inret_engine.fit import FitSettings, fit
 from inret_engine.functions import ImplicitFunction
 from inret_engine.progress import Progress, run_to_end
@@ -34,10 +35,12 @@ def box_sdf(box_gt) -> ShapeINR:
 
 
 def loader(inr: ShapeINR):
-    """A stand-in store: record ``"bad"`` cannot be loaded, any other is ``inr``."""
+    """A stand-in store: record ``"bad"`` is a damaged file, ``"bug"`` trips a bug, any other is ``inr``."""
     def load(record):
         if record.id == "bad":
-            raise ValueError("damaged file\nmore detail")
+            raise StoreError("damaged file\nmore detail")
+        if record.id == "bug":
+            raise ValueError("operands could not be broadcast")
         return inr
     return SimpleNamespace(load=load)
 
@@ -65,3 +68,10 @@ def test_meshes_come_one_per_record_in_order(box_sdf):
     assert isinstance(good, MeshData) and (good.slot, good.done, good.total, good.generation) == (0, 1, 2, 3)
     assert good.vertices.dtype == np.float32 and good.faces.shape[1] == 3 and len(good.faces) > 0
     assert (bad.slot, bad.done, bad.vertices, bad.message) == (1, 2, None, "damaged file")
+
+
+def test_a_bug_while_drawing_is_named_as_one_and_logged(box_sdf, caplog):
+    records = [SimpleNamespace(id="bug"), SimpleNamespace(id=1)]
+    broken, good = mesh_job(loader(box_sdf), records, resolution=17)
+    assert broken.message == "bug: ValueError: operands could not be broadcast" and good.vertices is not None
+    assert any(r.exc_info and r.exc_info[0] is ValueError for r in caplog.records)
