@@ -13,11 +13,10 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 
-from app.views.embedding_map import EmbeddingMapView  # noqa: E402
 from app.views.map_orbit import HOME, KEY_STEP, rotation  # noqa: E402
 from app.views.map_tools import PCA_TRIPLES, ProjectionBar  # noqa: E402
 from inret_engine.retrieval.map_layout import Projection, cache_file  # noqa: E402
-from tests.app.test_map_exploration import drag, grid_map  # noqa: E402
+from tests.app.test_map_exploration import drag, grid_map, shown_map_view  # noqa: E402
 from tests.app.test_wiring import WAIT_MS, open_window  # noqa: E402
 
 
@@ -31,13 +30,7 @@ def cube_map():
 
 @pytest.fixture
 def view(qtbot):
-    v = EmbeddingMapView()
-    qtbot.addWidget(v)
-    v.resize(700, 560)
-    v.show()
-    qtbot.waitExposed(v)
-    v.set_points(*cube_map())
-    return v
+    return shown_map_view(qtbot, *cube_map())
 
 
 def positions(view) -> np.ndarray:

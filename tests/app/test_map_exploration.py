@@ -39,15 +39,20 @@ def grid_map() -> tuple[np.ndarray, np.ndarray, dict]:
     return ids, xy, records
 
 
-@pytest.fixture
-def view(qtbot):
+def shown_map_view(qtbot, ids, xy, records) -> EmbeddingMapView:
+    """A 700 x 560 map view on screen showing these points (also the 3D map tests' view)."""
     v = EmbeddingMapView()
     qtbot.addWidget(v)
     v.resize(700, 560)
     v.show()
     qtbot.waitExposed(v)
-    v.set_points(*grid_map())
+    v.set_points(ids, xy, records)
     return v
+
+
+@pytest.fixture
+def view(qtbot):
+    return shown_map_view(qtbot, *grid_map())
 
 
 def at(view, inr_id: int) -> QPoint:
