@@ -67,13 +67,15 @@ class DemoPlan:
 
     @classmethod
     def default(cls) -> "DemoPlan":
-        n, gui = PER_CATEGORY, {"isolated_sampling": True}  # built beside the window: sampling must not hold the GIL
+        n, gui = PER_CATEGORY, True  # built beside the window: sampling must not hold the GIL (isolated_sampling)
         return cls(
-            essential=Phase("essential", (BuildOptions(archs=("hash",), functions=(_SDF,), per_category=n, **gui),),
-                            by_category=True),
-            extras=Phase("extras", (BuildOptions(archs=("hash",), functions=(_UDF, _OCC), per_category=n, **gui),
-                                    BuildOptions(archs=("octree", "triplane"), per_category=n, **gui),
-                                    BuildOptions(archs=("mlp",), functions=(_SDF,), per_category=n, **gui))))
+            essential=Phase("essential", (BuildOptions(archs=("hash",), functions=(_SDF,), per_category=n,
+                                                       isolated_sampling=gui),), by_category=True),
+            extras=Phase("extras", (BuildOptions(archs=("hash",), functions=(_UDF, _OCC), per_category=n,
+                                                 isolated_sampling=gui),
+                                    BuildOptions(archs=("octree", "triplane"), per_category=n, isolated_sampling=gui),
+                                    BuildOptions(archs=("mlp",), functions=(_SDF,), per_category=n,
+                                                 isolated_sampling=gui))))
 
     @property
     def phases(self) -> tuple[Phase, Phase]:
