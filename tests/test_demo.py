@@ -31,6 +31,7 @@ def small_demo() -> demo.DemoPlan:
     return small_plan()
 
 
+@pytest.mark.slow
 def test_phases_build_and_resume(small_demo, tmp_path):
     plan = small_demo
     essential, extras = plan.phases
@@ -63,6 +64,7 @@ def test_phases_build_and_resume(small_demo, tmp_path):
 
 
 
+@pytest.mark.slow
 def test_with_a_shipped_model_nothing_is_trained(small_demo, tmp_path, monkeypatch):
     """The shipped shared model embeds every phase's INRs: no encoder training, one index for all."""
     from inret_engine.encoders.model import INRetModel, ModelSpec
