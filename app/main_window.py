@@ -189,10 +189,18 @@ class MainWindow(QMainWindow):
 
     # --- store ---------------------------------------------------------------------------
     def open_store(self, root: Path) -> None:
-        """Open ``root`` (raises :class:`~inret_engine.errors.InretError` / ``OSError`` when it is not a store)."""
-        store = Store.open(root)
-        if self.store is not None:
-            self.store.close()
+        """Open ``root`` (raises :class:`~inret_engine.errors.InretError` / ``OSError`` when it is not a store).
+
+        Opening the open store again (a reload: F5, a demo category made ready) keeps its
+        connection, which jobs still running may be reading; the catalog is read live, so the
+        views see every row added since. Another store replaces it and the old one is closed.
+        """
+        if self.store is not None and Path(root).resolve() == self.store.root.resolve():
+            store = self.store
+        else:
+            store = Store.open(root)
+            if self.store is not None:
+                self.store.close()
         self.store = store
         self.show_only_ids(None)  # a map selection names the old store's ids
         self.gallery.set_store(store)

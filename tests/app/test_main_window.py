@@ -24,6 +24,20 @@ def test_open_store_lists_every_inr(qtbot, bare_store):
     assert "27 INRs" in window.title.text()
 
 
+def test_a_reload_keeps_the_store_that_running_jobs_read(qtbot, bare_store):
+    """A demo category made ready reloads the window while the models' embedding job still
+    reads the store: closing it under that job raised 'Cannot operate on a closed database'."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.runner.idle, timeout=30_000):
+        window.open_store(bare_store)
+    store = window.store
+    with qtbot.waitSignal(window.runner.idle, timeout=30_000):
+        window.reload()
+    assert window.store is store and len(store.records()) == 27  # still open: a job holding it reads on
+    assert window.model.rowCount() == 27
+
+
 def test_worker_reports_progress_and_result(qtbot):
     def job():
         yield from range(3)
