@@ -20,7 +20,7 @@ QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "qtpy", "pyvistaqt", "superqt", 
 # Each top-level unit of the engine (module or package) and its layer: a unit may import
 # units of its own layer or below, never above.
 LAYERS = {
-    "errors": 0, "device": 0, "progress": 0, "functions": 0, "shape_metrics": 0,
+    "errors": 0, "device": 0, "progress": 0, "lazy": 0, "functions": 0, "shape_metrics": 0,
     "data": 1, "fields": 1,
     "store": 2,
     "render": 3,

@@ -13,8 +13,9 @@ Names are imported on first use, so the light modules (index, metrics) do not lo
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 _LAZY = {"Retriever": "retriever", "Hit": "retriever", "QueryResult": "retriever",
          "EmbeddingIndex": "index", "IndexBackend": "index", "IndexFilter": "index",
@@ -30,9 +31,4 @@ if TYPE_CHECKING:
     from .retriever import Hit, QueryResult, Retriever
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

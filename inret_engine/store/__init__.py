@@ -6,10 +6,10 @@ never loads torch; loading or writing an INR does.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from ..errors import InrFileError, StoreError
+from ..lazy import lazy_exports
 
 _LAZY = {"InrRecord": "catalog", "ShapeRecord": "catalog", "Store": "store", "ShapeINR": "shape_inr",
          "load_shape_inr": "shape_inr", "save_shape_inr": "shape_inr", "stack_fields": "shape_inr"}
@@ -23,9 +23,4 @@ if TYPE_CHECKING:
     from .store import Store
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
