@@ -175,17 +175,18 @@ def _schedule(optimizer: torch.optim.Optimizer, config: FieldConfig, total: int)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
 
-GRID_ADAM_EPS = {"hash": 1e-5}
-"""Adam ``eps`` of the grid features per architecture (others: torch's 1e-8).
+GRID_ADAM_EPS: dict[str, float] = {}
+"""Adam ``eps`` of the grid features per architecture (absent: torch's 1e-8). Empty on purpose.
 
-A hash grid's fine levels get sparse, tiny gradients (each entry is touched by few of a
-step's points); Adam divides them by their own running size, so with the default eps an
-entry moves a whole learning-rate step on noise, and the surface comes out grainy
-(pitted thumbnails). At 1e-5 such updates shrink with the gradient. Measured on 6 demo
-shapes, hash SDF at 150 steps (``scripts/thumbnail_quality.py``,
-``benchmarks/thumbnail-quality.json``): normal error at the renderer's scale 28.9 -> 21.1
-degrees, IoU 0.901 -> 0.900, Chamfer 0.0088 -> 0.0093. Triplane fits see dense gradients
-and gain nothing from it.
+A hash grid's fine levels get sparse, tiny gradients; Adam divides them by their own
+running size, so at the default eps an entry moves a whole learning-rate step on noise and
+the surface comes out grainy. ``FitSettings(grid_eps=1e-5)`` smooths it (6 demo hash SDFs
+at 150 steps: normal error 28.9 -> 21.1 degrees, IoU 0.901 -> 0.900;
+``scripts/thumbnail_quality.py``), but it is not the default: INRs fitted so hold grid
+features of another scale than every store fitted before, and the paper's encoders, which
+read the weights, fail on them. On the quick benchmark, SIREN test INRs distilled into hash
+grids and queried with the hash encoder of a store fitted at 1e-8 scored mAP@1 0.08 at 1e-5
+against 0.52 at 1e-8. A drop or a distillation must be fitted as the store's INRs were.
 """
 
 
