@@ -32,7 +32,7 @@ def window(qtbot, bare_store):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.runner.idle, timeout=30_000):  # looking for encoders: none in the bare store
+    with qtbot.waitSignal(w.runner.idle, timeout=120_000):  # the shipped model embeds 27 INRs
         w.open_store(bare_store)
     return w
 

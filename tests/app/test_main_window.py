@@ -17,7 +17,7 @@ from inret_engine.errors import InrFileError, NotFoundError  # noqa: E402
 def test_open_store_lists_every_inr(qtbot, bare_store):
     window = MainWindow()
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.runner.idle, timeout=30_000):  # looking for encoders: none here
+    with qtbot.waitSignal(window.runner.idle, timeout=120_000):  # the shipped model embeds 27 INRs
         window.open_store(bare_store)
     assert window.model.rowCount() == 9 * 3
     assert window.model.data(window.model.index(0)).startswith(window.store.records()[0].name + "\n")
@@ -29,10 +29,10 @@ def test_a_reload_keeps_the_store_that_running_jobs_read(qtbot, bare_store):
     reads the store: closing it under that job raised 'Cannot operate on a closed database'."""
     window = MainWindow()
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.runner.idle, timeout=30_000):
+    with qtbot.waitSignal(window.runner.idle, timeout=120_000):
         window.open_store(bare_store)
     store = window.store
-    with qtbot.waitSignal(window.runner.idle, timeout=30_000):
+    with qtbot.waitSignal(window.runner.idle, timeout=120_000):
         window.reload()
     assert window.store is store and len(store.records()) == 27  # still open: a job holding it reads on
     assert window.model.rowCount() == 27
