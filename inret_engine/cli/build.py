@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N")
     p.add_argument("--align", action="store_true", help="PCA-align shapes before fitting")
+    p.add_argument("--upright", action="store_true",
+                   help="turn files the dataset names as z-up (psb_shrec12's SHREC'12 files) to y-up; off: "
+                        "the shipped model was trained on the files as they lie")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="fit on a Ray cluster (the 'scale' extra): at ADDRESS (write --ray=ADDRESS), or a local one "
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ray is not None and args.device == "auto":  # each worker picks its own (CUDA where it has one)
         options = dataclasses.replace(options, device=None)
     sources = resolve_sources(args.source, splits=options.splits, categories=options.categories,
-                              per_category=options.per_category)
+                              per_category=options.per_category, upright=args.upright)
     with Store.create(args.out) as store:
         summary = run_with_bars(build_store(store, sources, options, fitter=_fitter(args)), quiet=args.quiet,
                                 notes={"skip": "skipped", "repair": "repairing"},
