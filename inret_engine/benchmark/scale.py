@@ -35,6 +35,7 @@ from ..build import BuildOptions, build_store, resolve_sources
 from ..encoders.model import INRetModel
 from ..encoders.pretrained import pretrained_path
 from ..functions import ImplicitFunction
+from ..progress import run_to_end
 from ..retrieval.index import EmbeddingIndex, IndexFilter
 from ..retrieval.retriever import Retriever
 from ..store import Store
@@ -229,26 +230,22 @@ def _timed_build(name: str, base: Path, work: Path, sources, options, fitter, lo
     shutil.copytree(base, root)
     with Store.open(root) as store:
         start = time.perf_counter()
-        for _ in build_store(store, sources, options, fitter=fitter):
-            pass
-        seconds = time.perf_counter() - start
-        count = len(store.records())
-    row = {"variant": name, "inrs": count, "seconds": seconds, "inrs_per_second": count / seconds}
-    log(f"  fit   {name:<32} {count} INRs in {seconds:6.1f} s = {row['inrs_per_second']:.2f} INRs/s")
-    return row
+        run_to_end(build_store(store, sources, options, fitter=fitter))
+        return _rate_row("fit", name, len(store.records()), time.perf_counter() - start, log)
 
 
 def _timed_embed(name: str, root: Path, model: INRetModel, embedder, log: Log) -> dict:
     shutil.rmtree(root / "cache", ignore_errors=True)
     with Store.open(root) as store:
-        retriever = Retriever(store, model)
         start = time.perf_counter()
-        for _ in retriever.update(embedder=embedder):
-            pass
-        seconds = time.perf_counter() - start
-        count = len(retriever.ready_index())
+        index = run_to_end(Retriever(store, model).update(embedder=embedder))
+        return _rate_row("embed", name, len(index), time.perf_counter() - start, log)
+
+
+def _rate_row(part: str, name: str, count: int, seconds: float, log: Log) -> dict:
+    """One variant's throughput row, logged as it is measured."""
     row = {"variant": name, "inrs": count, "seconds": seconds, "inrs_per_second": count / seconds}
-    log(f"  embed {name:<32} {count} INRs in {seconds:6.1f} s = {row['inrs_per_second']:.2f} INRs/s")
+    log(f"  {part:<5} {name:<32} {count} INRs in {seconds:6.1f} s = {row['inrs_per_second']:.2f} INRs/s")
     return row
 
 
