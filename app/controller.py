@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from inret_engine.data.geometry import ShapeLoadError
-from inret_engine.errors import InretError, UsageError
+from inret_engine.errors import InretError, UsageError, is_user_error
 from inret_engine.model_set import ModelSet, TrainChoice, train_encoders
 from inret_engine.query_file import OnTheFly, distill_into, inr_from_file, queryable
 from inret_engine.render.thumbnails import thumbnail_image
@@ -35,7 +35,7 @@ from inret_engine.store import InrFileError, InrRecord, ShapeINR, Store
 
 from .messages import NO_ENCODER, file_problem_message, no_encoder_advice, refused_file_message
 from .thumbnail_cache import THUMBNAIL_SIZE
-from .workers import GeneratorWorker, JobRunner, is_user_error
+from .workers import GeneratorWorker, JobRunner
 
 
 class QueryController(QObject):

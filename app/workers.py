@@ -29,16 +29,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
-from inret_engine.errors import InretError
+from inret_engine.errors import is_user_error
 
 log = logging.getLogger(__name__)
 
 BUG_NOTE = "This is a bug in INRet Browser, not something you did; the details are in the log."
-
-
-def is_user_error(exc: BaseException) -> bool:
-    """True for what a user can cause or fix (bad input, a damaged file, a full disk); False for a bug."""
-    return isinstance(exc, (InretError, OSError))
 
 
 def error_text(exc: BaseException | str) -> str:

@@ -62,3 +62,13 @@ class InrFileError(InretError):
 
     def __reduce__(self):
         return (type(self), (self.path, self.problem))
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """True for what a user can cause or fix (an :class:`InretError`, or an ``OSError``: a
+    missing file, a full disk); False for a bug, which should show as one.
+
+    >>> is_user_error(UsageError("no such preset")), is_user_error(OSError(28, "No space")), is_user_error(KeyError(1))
+    (True, True, False)
+    """
+    return isinstance(exc, (InretError, OSError))

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import InretError
+from ..errors import is_user_error
 from ..progress import Progress
 
 _log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def _first_line(exc: Exception) -> str:
     """What a panel shows for an INR it could not draw; a bug (not an :class:`InretError` or
     ``OSError``) is named as one and its traceback logged, while the other INRs are drawn."""
     text = str(exc).strip().split("\n")[0] or type(exc).__name__
-    if isinstance(exc, (InretError, OSError)):
+    if is_user_error(exc):
         return text
     _log.error("drawing an INR failed", exc_info=exc)
     return f"bug: {type(exc).__name__}: {text}"
