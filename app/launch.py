@@ -67,6 +67,9 @@ def _window_size(text: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from .warm_up import hold_collector, warm_up
+
+    hold_collector()  # start-up makes modules, not garbage; app.warm_up says why and when it comes back on
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -106,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             window.show_error(exc)
             if args.screenshot:
                 app.quit()
+        finally:
+            warm_up(window.runner)
 
     QTimer.singleShot(0, start)
     return app.exec()

@@ -10,12 +10,20 @@ and times each from the double-click event to
   scores and categories; thumbnails stream in afterwards).
 
 Meanwhile a 5 ms timer on the GUI thread records the longest gap between its ticks
-(a freeze), from opening the store to the end.
+(a freeze), from opening the store to the end. With ``--trace-stalls FILE`` every tick
+also re-arms ``faulthandler``'s watchdog (a C thread that needs no GIL), so a GUI thread
+held up for 100 ms writes every thread's Python stack to FILE: the GUI thread's own work,
+or the worker whose C call holds the GIL. (That is how the collector's full scans and
+torch's first-optimiser import were found: :mod:`app.warm_up`.)
+
+The window starts as ``main.py`` starts it: collector held during start-up, then
+:func:`app.warm_up.warm_up` once the store is open.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -66,6 +74,20 @@ class _StallClock:
         self.last = now
 
 
+@dataclass
+class _CollectorClock:
+    """The longest pause of CPython's cyclic collector (it stops every thread), from ``gc.callbacks``."""
+
+    max: float = 0.0
+    started: float = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.max = max(self.max, time.perf_counter() - self.started)
+
+
 def _summary(values: list[float]) -> dict[str, float]:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
@@ -85,12 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drop", metavar="FILE", help="then query with this file (an .inr, a mesh or a point cloud), "
                    "as if dropped, and time it")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--trace-stalls", metavar="FILE", help="write every thread's stack to FILE whenever the GUI "
+                   "thread stalls for 100 ms (faulthandler)")
     args = p.parse_args(argv)
 
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
+    from .warm_up import hold_collector, warm_up
+
+    hold_collector()  # as app.launch starts the browser
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -100,11 +127,23 @@ def main(argv: list[str] | None = None) -> int:
     QTest.qWaitForWindowExposed(window)
 
     stall = _StallClock()
+    collector = _CollectorClock()
+    gc.callbacks.append(collector)
     timer = QTimer(interval=5)
     timer.timeout.connect(stall.tick)
+    if args.trace_stalls:
+        import faulthandler
+
+        trace = open(args.trace_stalls, "w")  # noqa: SIM115 - faulthandler writes to it until the end
+
+        def rearm() -> None:
+            faulthandler.dump_traceback_later(0.1, file=trace)
+
+        timer.timeout.connect(rearm)
     timer.start()
     start = time.perf_counter()
     window.open_store(Path(args.store))
+    warm_up(window.runner)
     if not _run_until(lambda: window.controller.ready, 600):
         print("the encoders never became ready (is an encoder installed?)", file=sys.stderr)
         return 1
@@ -168,11 +207,17 @@ def main(argv: list[str] | None = None) -> int:
         report["drop_seconds"] = drop_seconds
         print(f"  {Path(args.drop).name} -> results: {drop_seconds:.1f} s")
     timer.stop()
+    if args.trace_stalls:
+        faulthandler.cancel_dump_traceback_later()
+        trace.close()
+    gc.callbacks.remove(collector)
     print(f"  longest GUI-thread stall while opening, embedding and querying: {stall.max * 1000:.0f} ms")
+    print(f"  longest pause of the garbage collector: {collector.max * 1000:.0f} ms")
     if stall.long:
         print(f"  stalls over 100 ms: {'; '.join(stall.long)}")
     report.update(queries=len(paints), answer=_summary(answers) if answers else None,
                   first_paint=_summary(paints) if paints else None, longest_stall_ms=round(stall.max * 1000),
+                  longest_collector_pause_ms=round(collector.max * 1000),
                   stalls_over_100ms=stall.long)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))

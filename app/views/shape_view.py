@@ -10,10 +10,16 @@ colours (:func:`~inret_engine.render.jobs.slice_job`, off the GUI thread); the s
 the plane. Where OpenGL cannot start (``QT_QPA_PLATFORM=offscreen``, no GL driver,
 pyvistaqt missing) the view says so in a label instead of crashing; meshes are then
 still computed, so callers see the same signals.
+
+The VTK render window starts the first time the view is shown, not when it is built: its
+import (pyvistaqt, VTK, matplotlib: 0.9-1.4 s) kept the whole window off screen for that
+long at start-up, while the 3D tab is not even the one shown. The app imports it in the
+background after start-up (:mod:`app.warm_up`), so the first look at the tab is quick.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import TYPE_CHECKING
 
@@ -59,10 +65,8 @@ def gl_problem() -> str | None:
     if not context.create() or not context.makeCurrent(surface):
         return "no OpenGL context could be created"
     context.doneCurrent()
-    try:
-        import pyvistaqt  # noqa: F401
-    except ImportError as exc:
-        return f"pyvistaqt is not installed ({exc})"
+    if importlib.util.find_spec("pyvistaqt") is None:  # found, not imported: that waits for the first show
+        return "pyvistaqt is not installed"
     return None
 
 
@@ -122,17 +126,31 @@ class ShapeView(QWidget):
         self.drawn_points: list = []
         """``(V, 3)`` vertices of each mesh on screen, before any slice cut (what the camera frames)."""
         self.gl_error = "turned off" if use_gl is False else gl_problem()
-        if self.gl_error is None:
-            self.gl_error = self._start_plotter(layout)
-        self.fallback = QLabel(f"3D view unavailable: {self.gl_error}" if self.gl_error else "",
-                               alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        """Why there is no 3D here (None: the render window starts, or started, on the first show)."""
+        self._shut = self._starting = False
+        self.fallback = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.fallback.setObjectName("shapeFallback")
         self.fallback.setStyleSheet("background: #16181c; color: #8c96a5; border-radius: 6px; padding: 12px;")
-        self.fallback.setVisible(self.plotter is None)
-        if self.plotter is None:
-            layout.addWidget(self.fallback, 1)
+        layout.addWidget(self.fallback, 1)
+        self._show_gl_state()
 
-    def _start_plotter(self, layout: QVBoxLayout) -> str | None:
+    def _show_gl_state(self) -> None:
+        self.fallback.setText(f"3D view unavailable: {self.gl_error}" if self.gl_error else "Starting the 3D view…")
+        self.fallback.setVisible(self.plotter is None)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self.plotter is None and self.gl_error is None and not self._shut and not self._starting:
+            self._starting = True  # starting the render window sends this view another show event
+            try:
+                self.gl_error = self._start_plotter()
+            finally:
+                self._starting = False
+            self._show_gl_state()
+            self._redraw()
+
+    def _start_plotter(self) -> str | None:
+        """Start the VTK render window in the fallback label's place; why it could not, or None."""
         try:
             from pyvistaqt import QtInteractor
 
@@ -143,7 +161,9 @@ class ShapeView(QWidget):
         except Exception as exc:  # noqa: BLE001 - any VTK / GL start-up failure means: no 3D here
             self.plotter = None
             return f"VTK could not start ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-        layout.addWidget(self.plotter, 1)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.fallback), self.plotter, 1)
         return None
 
     def _build_slice_bar(self) -> QHBoxLayout:
@@ -193,7 +213,8 @@ class ShapeView(QWidget):
         self._start(store, [query_record, result_record])
 
     def has_gl(self) -> bool:
-        return self.plotter is not None
+        """True where the view draws in 3D (its render window starts on the first show)."""
+        return self.gl_error is None
 
     def actor_count(self) -> int:
         """Mesh actors in the viewport (0 without OpenGL)."""
@@ -231,6 +252,7 @@ class ShapeView(QWidget):
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Stop the worker and release the render window (idempotent)."""
         self._cancel()
+        self._shut = True
         self.pool.waitForDone(timeout_ms)
         if self.plotter is not None:
             self.plotter.close()
@@ -306,7 +328,7 @@ class ShapeView(QWidget):
         if self.meshes and all(m is not None for m in self.meshes):
             self.status.setText(self._legend())
         if self.plotter is None:
-            if self.meshes and all(m is not None for m in self.meshes):
+            if self.gl_error and self.meshes and all(m is not None for m in self.meshes):
                 self.fallback.setText(f"3D view unavailable: {self.gl_error}\n\n"
                                       + "\n".join(f"{m.record.name}: {len(m.faces) if m.faces is not None else 0:,}"
                                                   " triangles" for m in self.meshes if m is not None and m.record))

@@ -1,0 +1,76 @@
+"""What start-up leaves until the window is up: the collector's heap, and modules only some actions need.
+
+Two things froze the window at moments nobody chose (measured on a quiet 2-core machine
+with ``python -m app.stall_probe --trace-stalls``):
+
+* CPython's cyclic garbage collector stops every thread while it scans, and a scan of the
+  oldest generation walks every tracked object: after start-up the browser holds about
+  420,000 (torch, the Qt bindings, VTK), and one such scan took 159 ms.
+* torch builds its first optimiser by importing ``torch._dynamo`` (0.8 s of sympy and
+  friends). The first fit in the app (a dropped mesh) paid for it, and the garbage it made
+  set off a full scan: a 172 ms freeze while "preparing" the drop, and 1.3 s more wait.
+
+So start-up runs with the collector off (:func:`hold_collector`; it makes modules, not
+garbage, and the imports get 0.3 s quicker); once the window is up and the store open,
+:func:`warm_up` imports :data:`LATE_MODULES` in a worker, still with the collector off,
+then :func:`settle_heap` moves everything alive into the permanent generation that no
+scan walks (``gc.freeze``) and turns the collector back on. A later full scan walks only
+what the session made since.
+
+Objects frozen stay for the process's life even when they become garbage, so the heap is
+settled once, at the end of start-up, never in the middle of a session.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+from collections.abc import Iterator
+
+from inret_engine.progress import Progress
+
+from .workers import GeneratorWorker, JobRunner
+
+LATE_MODULES = ("pyvistaqt", "torch._dynamo")
+"""Imported in the background after start-up: the 3D view's VTK widget (0.9 s), and what torch's
+first optimiser imports (0.8 s). Either would freeze the window the first time it is needed."""
+
+
+def hold_collector() -> None:
+    """Turn the cyclic collector off for start-up (call first, before the heavy imports)."""
+    gc.disable()
+
+
+def settle_heap() -> None:
+    """Freeze every object alive now out of the collector's scans, and turn the collector on."""
+    gc.freeze()
+    gc.enable()
+
+
+def import_late_modules(names: tuple[str, ...] = LATE_MODULES) -> Iterator[Progress]:
+    """Job: import ``names`` one by one (a module that fails to import is left to its first user)."""
+    for k, name in enumerate(names):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # the feature that needs it says so when used (e.g. the 3D view's fallback label)
+        yield Progress("warming up", k + 1, len(names), name)
+
+
+_started: list[GeneratorWorker] = []
+"""Workers :func:`warm_up` started: a running worker's Python object must outlive the call."""
+
+
+def warm_up(runner: JobRunner) -> GeneratorWorker:
+    """Import :data:`LATE_MODULES` in a worker, then settle the heap (the collector stays held till then).
+
+    The worker starts at once in the runner's pool, without a line in the job bar, and does
+    not wait for user jobs: what it imports is what their first fit or 3D view would
+    otherwise import, on their own time (a drop meanwhile waits on the same import lock
+    instead of importing twice).
+    """
+    worker = GeneratorWorker(import_late_modules)
+    worker.signals.finished.connect(settle_heap)
+    _started.append(worker)
+    runner.pool.start(worker)
+    return worker
