@@ -10,11 +10,8 @@ and times each from the double-click event to
   scores and categories; thumbnails stream in afterwards).
 
 Meanwhile a 5 ms timer on the GUI thread records the longest gap between its ticks
-(a freeze), from opening the store to the end. With ``--trace-stalls FILE`` every tick
-also re-arms ``faulthandler``'s watchdog (a C thread that needs no GIL), so a GUI thread
-held up for 100 ms writes every thread's Python stack to FILE: the GUI thread's own work,
-or the worker whose C call holds the GIL. (That is how the collector's full scans and
-torch's first-optimiser import were found: :mod:`app.warm_up`.)
+(a freeze), from opening the store to the end (:class:`StallClock`; ``--trace-stalls FILE``
+writes every thread's stack there at each freeze of 100 ms).
 
 The window starts as ``main.py`` starts it: collector held during start-up, then
 :func:`app.warm_up.warm_up` once the store is open.
@@ -23,13 +20,16 @@ The window starts as ``main.py`` starts it: collector held during start-up, then
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import gc
 import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def _run_until(done, timeout_s: float) -> bool:
@@ -57,35 +57,73 @@ def _run_until(done, timeout_s: float) -> bool:
 
 
 @dataclass
-class _StallClock:
-    """The longest gap between ticks of a 5 ms GUI-thread timer, and every gap over 100 ms."""
+class StallClock:
+    """How long the GUI thread is ever held up: the longest gap between ticks of a 5 ms timer on it.
 
-    last: float = field(default_factory=time.perf_counter)
-    max: float = 0.0
+    Per ``phase`` (set by the caller as the flow goes on), every gap over 100 ms listed with
+    when it was and what the status bar said (``status()``), and the longest pause of
+    CPython's cyclic collector (it stops every thread; ``gc.callbacks``). With ``trace``,
+    each tick re-arms ``faulthandler``'s watchdog, a C thread that needs no GIL, so a GUI
+    thread held up for 100 ms writes every thread's Python stack there: the GUI thread's own
+    work, or the worker whose C call holds the GIL. (That is how the collector's full scans
+    and torch's first-optimiser import were found: :mod:`app.warm_up`.)
+    """
+
+    status: Callable[[], str] = lambda: ""
+    trace: Path | None = None
     phase: str = "opening"
+    longest: dict[str, float] = field(default_factory=dict)
     long: list[str] = field(default_factory=list)
+    collector_max: float = 0.0
+    _start: float = field(default_factory=time.perf_counter)
+    _last: float = 0.0
+    _collecting: float = 0.0
+    _timer: Any = None
+    _trace_file: Any = None
 
-    def tick(self) -> None:
+    @property
+    def max(self) -> float:
+        return max(self.longest.values(), default=0.0)
+
+    def start(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self._last = time.perf_counter()
+        self._timer = QTimer(interval=5)
+        self._timer.timeout.connect(self._tick)
+        gc.callbacks.append(self._collector)
+        if self.trace is not None:
+            self._trace_file = open(self.trace, "w")  # noqa: SIM115 - faulthandler writes to it until stop()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.callbacks.remove(self._collector)
+        if self._trace_file is not None:
+            faulthandler.cancel_dump_traceback_later()
+            self._trace_file.close()
+
+    def _tick(self) -> None:
         now = time.perf_counter()
-        gap = now - self.last
-        self.max = max(self.max, gap)
+        gap = now - self._last
+        self.longest[self.phase] = max(self.longest.get(self.phase, 0.0), gap)
         if gap > 0.1:
-            self.long.append(f"{gap * 1000:.0f} ms while {self.phase}")
-        self.last = now
+            said = self.status()[:60]
+            self.long.append(f"{gap * 1000:.0f} ms at {now - self._start:.1f} s while {self.phase}"
+                             + (f" ({said!r})" if said else ""))
+        self._last = now
+        if self._trace_file is not None:
+            faulthandler.dump_traceback_later(0.1, file=self._trace_file)
 
-
-@dataclass
-class _CollectorClock:
-    """The longest pause of CPython's cyclic collector (it stops every thread), from ``gc.callbacks``."""
-
-    max: float = 0.0
-    started: float = 0.0
-
-    def __call__(self, phase: str, info: dict) -> None:
+    def _collector(self, phase: str, info: dict) -> None:
         if phase == "start":
-            self.started = time.perf_counter()
+            self._collecting = time.perf_counter()
         else:
-            self.max = max(self.max, time.perf_counter() - self.started)
+            self.collector_max = max(self.collector_max, time.perf_counter() - self._collecting)
+
+    def report(self) -> dict[str, object]:
+        return {"longest_stall_ms": {k: round(v * 1000) for k, v in self.longest.items()},
+                "longest_collector_pause_ms": round(self.collector_max * 1000), "stalls_over_100ms": self.long}
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -111,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                    "thread stalls for 100 ms (faulthandler)")
     args = p.parse_args(argv)
 
-    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtCore import QEvent, QObject, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -126,21 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     QTest.qWaitForWindowExposed(window)
 
-    stall = _StallClock()
-    collector = _CollectorClock()
-    gc.callbacks.append(collector)
-    timer = QTimer(interval=5)
-    timer.timeout.connect(stall.tick)
-    if args.trace_stalls:
-        import faulthandler
-
-        trace = open(args.trace_stalls, "w")  # noqa: SIM115 - faulthandler writes to it until the end
-
-        def rearm() -> None:
-            faulthandler.dump_traceback_later(0.1, file=trace)
-
-        timer.timeout.connect(rearm)
-    timer.start()
+    stall = StallClock(status=window.statusBar().currentMessage,
+                       trace=Path(args.trace_stalls) if args.trace_stalls else None)
+    stall.start()
     start = time.perf_counter()
     window.open_store(Path(args.store))
     warm_up(window.runner)
@@ -206,19 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         drop_seconds = round(time.perf_counter() - t0, 2)
         report["drop_seconds"] = drop_seconds
         print(f"  {Path(args.drop).name} -> results: {drop_seconds:.1f} s")
-    timer.stop()
-    if args.trace_stalls:
-        faulthandler.cancel_dump_traceback_later()
-        trace.close()
-    gc.callbacks.remove(collector)
+    stall.stop()
     print(f"  longest GUI-thread stall while opening, embedding and querying: {stall.max * 1000:.0f} ms")
-    print(f"  longest pause of the garbage collector: {collector.max * 1000:.0f} ms")
+    print(f"  longest pause of the garbage collector: {stall.collector_max * 1000:.0f} ms")
     if stall.long:
         print(f"  stalls over 100 ms: {'; '.join(stall.long)}")
     report.update(queries=len(paints), answer=_summary(answers) if answers else None,
-                  first_paint=_summary(paints) if paints else None, longest_stall_ms=round(stall.max * 1000),
-                  longest_collector_pause_ms=round(collector.max * 1000),
-                  stalls_over_100ms=stall.long)
+                  first_paint=_summary(paints) if paints else None, **stall.report())
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")

@@ -190,7 +190,7 @@ class ThumbnailLoader(QObject):
     def _start(self) -> None:
         # bound methods, not lambdas: Qt then drops queued results once this loader is deleted
         store, queue, size = self.store, self._queue, self.size
-        worker = GeneratorWorker(lambda: _serve(store, queue, size), background=True)
+        worker = GeneratorWorker(lambda: _serve(store, queue, size), render=True)
         worker.signals.progress.connect(self._deliver)
         worker.signals.errored.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)

@@ -15,6 +15,13 @@ cores made a 6 s fit of a dropped mesh take 80-110 s. So work a user waits on (a
 a dropped file) is *foreground*, renders nobody waits on are *background*, and a
 background worker pauses between its items while any foreground job runs
 (:data:`FOREGROUND`).
+
+Renders nobody waits on run in pools of their own (gallery and results thumbnails, the
+cutaways, the 3D view's meshes and slice), and were free to run all at once: three render
+threads and a background fit kept the GUI thread waiting for the GIL for 100-160 ms when a
+drop's results arrived during the first-start build (``--trace-stalls`` showed the GUI
+thread waiting to enter its own timer slot). A render worker (``render=True``) therefore
+takes :data:`RENDERS` for each of its steps: one render step at a time across the app.
 """
 
 from __future__ import annotations
@@ -92,6 +99,9 @@ class ForegroundGate:
 
 FOREGROUND = ForegroundGate()
 
+RENDERS = threading.Lock()
+"""Held by a render worker for each step (one thumbnail, one cutaway image, one mesh)."""
+
 
 class WorkerSignals(QObject):
     """``progress(record)``, ``result(value returned)``, ``errored(exception)``, ``finished()``."""
@@ -108,15 +118,18 @@ class GeneratorWorker(QRunnable):
     ``result`` carries the value the generator returned (``None`` when it returns nothing);
     a cancelled job emits no result. ``errored`` carries the exception the job raised.
     A ``foreground`` worker holds :data:`FOREGROUND` while it runs; a ``background`` one
-    waits for it to be clear before each record (and stays cancellable meanwhile).
+    waits for it to be clear before each record (and stays cancellable meanwhile). A
+    ``render`` worker is a background one that also holds :data:`RENDERS` for each step.
     """
 
-    def __init__(self, job: Callable[[], Iterator[Any]], *, foreground: bool = False, background: bool = False):
+    def __init__(self, job: Callable[[], Iterator[Any]], *, foreground: bool = False, background: bool = False,
+                 render: bool = False):
         super().__init__()
+        background = background or render
         if foreground and background:
             raise ValueError("a worker is foreground or background, not both")
         self.job = job
-        self.foreground, self.background = foreground, background
+        self.foreground, self.background, self.render = foreground, background, render
         self.signals = WorkerSignals()
         self._cancelled = False
         self.done = False
@@ -141,18 +154,31 @@ class GeneratorWorker(QRunnable):
         while self.background and not self._cancelled and not FOREGROUND.wait_clear(0.05):
             pass
 
+    def _take_turn(self) -> bool:
+        """Wait for no foreground job and, for a render worker, take :data:`RENDERS`; False once cancelled."""
+        self._yield_to_foreground()
+        if self.render:
+            while not RENDERS.acquire(timeout=0.05):
+                if self._cancelled:
+                    return False
+            if self._cancelled:
+                RENDERS.release()
+        return not self._cancelled
+
     def _run(self) -> None:
         try:
             gen = self.job()
             while not self._cancelled:
-                self._yield_to_foreground()
-                if self._cancelled:
-                    continue  # the loop ends through its else: closed, no result
+                if not self._take_turn():
+                    continue  # cancelled: the loop ends through its else: closed, no result
                 try:
                     record = next(gen)
                 except StopIteration as stop:
                     result = stop.value
                     break
+                finally:
+                    if self.render:
+                        RENDERS.release()
                 self.signals.progress.emit(record)
             else:
                 if isinstance(gen, Generator):

@@ -353,7 +353,7 @@ class CutawayPanel(QWidget):
         size = self.image_size // 2 if self.offset.isSliderDown() else self.image_size  # quick previews mid-drag
         store, cache, gen, res = self.store, self._cache, self._generation, self.resolution
         worker = GeneratorWorker(lambda: cutaway_job(store, records, axis, offset, generation=gen, size=size,
-                                                     resolution=res, cache=cache), background=True)
+                                                     resolution=res, cache=cache), render=True)
         worker.signals.progress.connect(self._deliver)
         worker.signals.errored.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)

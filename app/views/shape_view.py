@@ -278,8 +278,7 @@ class ShapeView(QWidget):
         names = " vs ".join(f"{getattr(r, 'name', r)} ({getattr(r, 'function', '?').upper()})" for r in records)
         self.status.setText(f"Meshing {names}…")
         gen, res = self._generation, self.resolution
-        worker = GeneratorWorker(lambda: mesh_job(store, records, generation=gen, resolution=res),
-                                 background=True)
+        worker = GeneratorWorker(lambda: mesh_job(store, records, generation=gen, resolution=res), render=True)
         worker.signals.progress.connect(self._deliver)
         worker.signals.errored.connect(self._job_failed)
         worker.signals.finished.connect(self._finished)
@@ -397,7 +396,7 @@ class ShapeView(QWidget):
         gen, store, record = self._slice_generation, self._store, self._request[self._slice_slot()]
         axis, offset, cache = self.slice_axis.currentText(), self.slice_offset(), self._slice_cache
         worker = GeneratorWorker(lambda: slice_job(store, record, axis, offset, generation=gen, size=SLICE_PX,
-                                                   cache=cache), background=True)
+                                                   cache=cache), render=True)
         worker.signals.progress.connect(self._slice_ready)
         self.pool.start(worker)
 

@@ -10,7 +10,7 @@ import time  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.workers import BUG_NOTE, FOREGROUND, GeneratorWorker, JobRunner, error_text  # noqa: E402
+from app.workers import BUG_NOTE, FOREGROUND, RENDERS, GeneratorWorker, JobRunner, error_text  # noqa: E402
 from inret_engine.errors import InrFileError, NotFoundError  # noqa: E402
 
 
@@ -108,6 +108,36 @@ def test_a_waiting_background_worker_can_be_cancelled(qtbot):
         bg.cancel()
         t.join(2)
         assert not t.is_alive() and bg.done and results == []
+
+
+def test_render_workers_take_their_steps_one_at_a_time_and_stay_cancellable(qtbot):
+    inside, overlaps, lock = [0], [], threading.Lock()
+
+    def render(name):
+        for i in range(4):
+            with lock:
+                inside[0] += 1
+                overlaps.append(inside[0])
+            time.sleep(0.01)  # a step that lets go of the GIL, as a torch render does
+            with lock:
+                inside[0] -= 1
+            yield f"{name} {i}"
+
+    workers = [GeneratorWorker(lambda n=n: render(n), render=True) for n in "ab"]
+    threads = [threading.Thread(target=w.run) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert len(overlaps) == 8 and max(overlaps) == 1 and all(w.done for w in workers)
+    assert not RENDERS.locked()
+    with RENDERS:  # another render's step runs: a waiting render worker still stops when cancelled
+        waiting = GeneratorWorker(lambda: render("c"), render=True)
+        t = threading.Thread(target=waiting.run)
+        t.start()
+        waiting.cancel()
+        t.join(2)
+        assert not t.is_alive() and waiting.done and len(overlaps) == 8
 
 
 def test_worker_hands_over_the_exception_object(qtbot):
