@@ -64,7 +64,7 @@ class BuildOptions:
     configs: tuple[FieldConfig, ...] | None = None  # overrides ``archs`` with explicit configs
     device: str | None = None  # where to fit: None = CUDA when present, else the CPU
     gt_scale: float = 1.0  # ground-truth point counts times this (tests build stores from small ground truths)
-    isolated_sampling: bool = False  # sample ground truth in a helper process (data/isolated.py): a GUI's builds
+    isolated: bool = False  # sample and fit in helper processes (data/isolated.py, isolated_fit.py): a GUI's builds
     measure_quality: bool = True  # Chamfer / IoU of every fit for its catalog row (costs more than a tiny fit)
 
     def field_configs(self) -> list[FieldConfig]:
@@ -161,10 +161,15 @@ def build_store(store: Store, sources: Sequence[SourceShape], options: BuildOpti
     """Add every missing ground truth and INR of ``sources`` to ``store``: a job that yields
     progress and returns a :class:`BuildSummary`.
 
-    ``fitter`` fits the pending batches (default :func:`local_fitter`, in this process; the
-    ``scale`` extra has one that sends them to a Ray cluster). Whichever fits, this
+    ``fitter`` fits the pending batches (default :func:`local_fitter`, in this process, or with
+    ``options.isolated`` :func:`~inret_engine.isolated_fit.child_fitter`, in a helper process;
+    the ``scale`` extra has one that sends them to a Ray cluster). Whichever fits, this
     generator alone writes INR files and catalog rows, in job order.
     """
+    if fitter is None and options.isolated:
+        from .isolated_fit import child_fitter
+
+        fitter = child_fitter
     summary = BuildSummary()
     start = time.perf_counter()
     yield from _sample_shapes(store, sources, options, summary)
@@ -206,7 +211,7 @@ def _sample_shapes(store: Store, sources, options, summary) -> Iterator[Progress
     for k, src in enumerate(todo, 1):
         try:
             geom = normalize(src.load(), align=options.align)
-            sample = sample_in_child if options.isolated_sampling else sample_ground_truth
+            sample = sample_in_child if options.isolated else sample_ground_truth
             gt = sample(geom, seed=options.seed, **_gt_sizes(options.gt_scale))
         except (ShapeLoadError, ValueError, MemoryError) as exc:
             store.catalog.add_skipped(src.source, str(exc))

@@ -66,16 +66,16 @@ class DemoPlan:
     encoder_steps: int = ENCODER_STEPS
 
     @classmethod
-    def default(cls) -> "DemoPlan":
-        n, gui = PER_CATEGORY, True  # built beside the window: sampling must not hold the GIL (isolated_sampling)
+    def default(cls, *, isolated: bool = True) -> "DemoPlan":
+        """The demo the browser builds; ``isolated``: sample and fit in helper processes, as a
+        build beside the window must (``BuildOptions.isolated``)."""
+        n, gui = PER_CATEGORY, isolated
         return cls(
             essential=Phase("essential", (BuildOptions(archs=("hash",), functions=(_SDF,), per_category=n,
-                                                       isolated_sampling=gui),), by_category=True),
-            extras=Phase("extras", (BuildOptions(archs=("hash",), functions=(_UDF, _OCC), per_category=n,
-                                                 isolated_sampling=gui),
-                                    BuildOptions(archs=("octree", "triplane"), per_category=n, isolated_sampling=gui),
-                                    BuildOptions(archs=("mlp",), functions=(_SDF,), per_category=n,
-                                                 isolated_sampling=gui))))
+                                                       isolated=gui),), by_category=True),
+            extras=Phase("extras", (BuildOptions(archs=("hash",), functions=(_UDF, _OCC), per_category=n, isolated=gui),
+                                    BuildOptions(archs=("octree", "triplane"), per_category=n, isolated=gui),
+                                    BuildOptions(archs=("mlp",), functions=(_SDF,), per_category=n, isolated=gui))))
 
     @property
     def phases(self) -> tuple[Phase, Phase]:

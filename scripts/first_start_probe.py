@@ -37,14 +37,10 @@ def main() -> int:
     p.add_argument("--drop-at", type=float, default=20.0)
     p.add_argument("--json", type=Path)
     p.add_argument("--trace-stalls", type=Path, help="write every thread's stack here at each GUI freeze of 100 ms")
-    p.add_argument("--sampling-on-thread", action="store_true",
-                   help="as before the fix: the build samples ground truth on its own thread, whose libigl calls "
-                        "hold the GIL, instead of in the helper process (inret_engine.data.isolated)")
+    p.add_argument("--in-process", action="store_true",
+                   help="as before the fixes: the build samples and fits on its own thread of the window's process "
+                        "instead of in helper processes (BuildOptions.isolated)")
     args = p.parse_args()
-    if args.sampling_on_thread:
-        import inret_engine.build
-
-        inret_engine.build.sample_in_child = inret_engine.build.sample_ground_truth
 
     from app.warm_up import hold_collector, warm_up
 
@@ -55,6 +51,7 @@ def main() -> int:
     from app.launch import _open_demo, default_demo_store, set_torch_threads
     from app.main_window import MainWindow
     from app.stall_probe import StallClock
+    from inret_engine.demo import DemoPlan
 
     load = os.getloadavg()[0]
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -85,7 +82,7 @@ def main() -> int:
     def begin() -> None:
         set_torch_threads()
         stall.phase = "background build"
-        _open_demo(window, root, loaded, extras=True)
+        _open_demo(window, root, loaded, extras=True, plan=DemoPlan.default(isolated=not args.in_process))
         warm_up(window.runner)
         browsable()
 
@@ -110,7 +107,7 @@ def main() -> int:
     QTimer.singleShot(int(args.seconds * 1000), app.quit)
     app.exec()
     stall.stop()
-    report = {"store": str(root), "seconds": args.seconds, "sampling_on_thread": args.sampling_on_thread,
+    report = {"store": str(root), "seconds": args.seconds, "in_process": args.in_process,
               "load_average_1min": round(load, 2),
               "loaded_s": None if state["loaded"] is None else round(state["loaded"], 1),
               "first_browsable_s": round(state["browsable"] or 0, 1) if "browsable" in state else None,

@@ -37,6 +37,23 @@ def single_torch_thread():
     torch.set_num_threads(threads)
 
 
+def store_snapshot(root: Path) -> list[tuple[dict, bytes]]:
+    """Every catalog row of the store at ``root`` (fit and creation times left out) with its file's bytes:
+    what two builds of the same INRs must agree on, however they fitted them."""
+    import dataclasses
+
+    from inret_engine.store import Store
+
+    with Store.open(root) as store:
+        rows = []
+        for rec in store.records():
+            row = dataclasses.asdict(rec)
+            for when in ("fit_seconds", "created"):  # measurements of the run, not of the INR
+                row.pop(when, None)
+            rows.append((row, (root / rec.file).read_bytes()))
+    return sorted(rows, key=lambda r: r[0]["id"])
+
+
 def dataset_root() -> Path:
     """Where real datasets live: $INRET_DATASETS, else ../shared/datasets beside the checkout."""
     env = os.environ.get("INRET_DATASETS")

@@ -20,12 +20,12 @@ QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "qtpy", "pyvistaqt", "superqt", 
 # Each top-level unit of the engine (module or package) and its layer: a unit may import
 # units of its own layer or below, never above.
 LAYERS = {
-    "errors": 0, "device": 0, "progress": 0, "lazy": 0, "functions": 0, "shape_metrics": 0,
+    "errors": 0, "device": 0, "progress": 0, "lazy": 0, "functions": 0, "shape_metrics": 0, "helper_process": 0,
     "data": 1, "fields": 1,
     "store": 2,
     "render": 3,
     "fit": 4, "encoders": 4,
-    "build": 5, "distill": 5, "retrieval": 5,
+    "build": 5, "isolated_fit": 5, "distill": 5, "retrieval": 5,
     "repair": 6, "baselines": 6, "model_set": 6,
     "benchmark": 7, "scale": 7, "query_file": 7, "demo": 7,
     "cli": 8,

@@ -107,4 +107,4 @@ class BuildStoreDialog(QDialog):
         cats = tuple(c.strip() for c in self.categories.text().split(",") if c.strip()) or None
         return BuildOptions(archs=archs, functions=functions, categories=cats,
                             per_category=self.per_category.value() or None, steps=self.steps.value() or None,
-                            align=self.align.isChecked(), isolated_sampling=True)  # beside the window: no GIL
+                            align=self.align.isChecked(), isolated=True)  # beside the window: its own GIL

@@ -1,11 +1,9 @@
-"""Ground-truth sampling in a separate process, for callers that share the interpreter with a GUI.
+"""Ground-truth sampling in a helper process, for callers that share the interpreter with a GUI.
 
 libigl's winding numbers and distance queries hold Python's GIL for their whole run: on
 a 10k-face mesh, 1.2-1.8 s during which no other thread of the process runs (measured:
-the browser's window froze for 1.9 s while a dropped mesh was prepared). In a child
-process they hold only the child's GIL; the caller waits on a future, which lets go of
-its own. One child is started on first use (spawned, so no Qt state is forked) and kept
-for the next call.
+the browser's window froze for 1.9 s while a dropped mesh was prepared). In a
+:class:`~inret_engine.helper_process.HelperProcess` they hold only the helper's GIL.
 
 Example:
     >>> import trimesh
@@ -18,19 +16,14 @@ Example:
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-
+from ..helper_process import HelperProcess
 from .geometry import ShapeGeometry
 from .sampling import GroundTruth, sample_ground_truth
 
-__all__ = ["sample_in_child", "shutdown"]
+__all__ = ["SAMPLER", "sample_in_child"]
 
-_lock = threading.Lock()
-_executor: ProcessPoolExecutor | None = None
+SAMPLER = HelperProcess()
+"""The sampling helper: its own process, so a drop's sampling never waits behind a build's fit."""
 
 
 def sample_in_child(geom: ShapeGeometry, **kwargs) -> GroundTruth:
@@ -39,40 +32,4 @@ def sample_in_child(geom: ShapeGeometry, **kwargs) -> GroundTruth:
     Same arguments and result; errors raised there are raised here. A helper process that
     died (killed, out of memory) is replaced, and the call is made once more.
     """
-    for attempt in (0, 1):
-        executor = _get_executor()
-        try:
-            return executor.submit(sample_ground_truth, geom, **kwargs).result()
-        except BrokenProcessPool:
-            _drop(executor)
-            if attempt:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def shutdown() -> None:
-    """Stop the helper process (it is started again on the next call)."""
-    with _lock:
-        global _executor
-        if _executor is not None:
-            _executor.shutdown(wait=False, cancel_futures=True)
-            _executor = None
-
-
-def _get_executor() -> ProcessPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return _executor
-
-
-def _drop(executor: ProcessPoolExecutor) -> None:
-    global _executor
-    with _lock:
-        if _executor is executor:
-            _executor = None
-    executor.shutdown(wait=False, cancel_futures=True)
-
-
-atexit.register(shutdown)
+    return SAMPLER.call(sample_ground_truth, geom, **kwargs)

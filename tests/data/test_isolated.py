@@ -24,8 +24,9 @@ def test_the_child_samples_what_this_process_samples():
 def test_a_dead_helper_is_replaced():
     geom = geometry_of(trimesh.creation.icosphere(subdivisions=1))
     isolated.sample_in_child(geom, **COUNTS)
-    (pid,) = list(isolated._executor._processes)
+    (pid,) = isolated.SAMPLER.pids()
     os.kill(pid, signal.SIGKILL)
     again = isolated.sample_in_child(geom, **COUNTS)  # the broken pool is dropped, a new child answers
-    assert len(again.points) == 500 + 300 + 500
-    isolated.shutdown()
+    assert len(again.points) == 500 + 300 + 500 and isolated.SAMPLER.pids() != [pid]
+    isolated.SAMPLER.stop()
+    assert isolated.SAMPLER.pids() == []

@@ -16,6 +16,8 @@ from inret_engine.build import BuildOptions, build_store, resolve_sources  # noq
 from inret_engine.scale.fitting import fit_task, ray_fitter  # noqa: E402
 from inret_engine.store import Store  # noqa: E402
 
+from ..conftest import store_snapshot  # noqa: E402
+
 SOURCES = dict(categories=["chair", "mug"], per_category=2)
 OPTIONS = BuildOptions(archs=("hash", "mlp"), functions=tuple(BuildOptions().functions[:2]), steps=8, batch=2,
                        seed=3)
@@ -30,18 +32,6 @@ def _build(root: Path, fitter=None) -> None:
     with Store.create(root) as store:
         for _ in build_store(store, resolve_sources("demo", **SOURCES), _options(), fitter=fitter):
             pass
-
-
-def _snapshot(root: Path) -> list[tuple[dict, bytes]]:
-    """Every catalog row (fit time and creation time left out) with its file's bytes."""
-    with Store.open(root) as store:
-        rows = []
-        for rec in store.records():
-            row = dataclasses.asdict(rec)
-            for when in ("fit_seconds", "created"):  # measurements of the run, not of the INR
-                row.pop(when, None)
-            rows.append((row, (root / rec.file).read_bytes()))
-    return sorted(rows, key=lambda r: r[0]["id"])
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +51,7 @@ def local_store(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_ray_build_matches_local_build(ray_cluster, local_store, tmp_path):
     _build(tmp_path / "ray", ray_fitter())
-    local, remote = _snapshot(local_store), _snapshot(tmp_path / "ray")
+    local, remote = store_snapshot(local_store), store_snapshot(tmp_path / "ray")
     assert len(local) == 2 * 2 * 2 * 2  # shapes x archs x functions
     assert [r for r, _ in remote] == [r for r, _ in local]
     assert [b for _, b in remote] == [b for _, b in local]
@@ -79,7 +69,7 @@ def test_worker_killed_mid_task_is_retried(ray_cluster, local_store, tmp_path):
 
     _build(tmp_path / "ray", ray_fitter(task=dies_once))
     assert marker.exists()
-    assert _snapshot(tmp_path / "ray") == _snapshot(local_store)
+    assert store_snapshot(tmp_path / "ray") == store_snapshot(local_store)
 
 
 @pytest.mark.slow
@@ -94,5 +84,5 @@ def test_stopped_driver_resumes_to_the_same_store(ray_cluster, local_store, tmp_
     with Store.open(root) as store:
         assert 0 < len(store.records()) < 16
     _build(root, ray_fitter())
-    assert _snapshot(root) == _snapshot(local_store)
+    assert store_snapshot(root) == store_snapshot(local_store)
 
