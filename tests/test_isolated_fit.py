@@ -18,8 +18,9 @@ from inret_engine.store import Store
 from .conftest import TINY_CONFIGS, store_snapshot
 
 SOURCES = dict(categories=["chair", "mug"], per_category=2)
-OPTIONS = BuildOptions(configs=(TINY_CONFIGS["hash"], TINY_CONFIGS["mlp"]), functions=tuple(BuildOptions().functions[:2]),
-                       steps=8, batch=2, seed=3, device="cpu", gt_scale=0.1)
+OPTIONS = BuildOptions(configs=(TINY_CONFIGS["hash"], TINY_CONFIGS["mlp"]),
+                       functions=tuple(BuildOptions().functions[:2]), steps=8, batch=2, seed=3, device="cpu",
+                       gt_scale=0.1)
 
 
 def _build(root: Path, options: BuildOptions, sources=SOURCES) -> list[Progress]:
