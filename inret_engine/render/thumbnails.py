@@ -49,9 +49,10 @@ FRAME_MARGIN = 1.08
 SUPERSAMPLE = 2
 """Rays per pixel along each axis."""
 
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 """Raised when thumbnails come out differently, so cached ones are drawn again (2: normals one
-voxel wide, 1.5 for UDFs, and occupancy specks dropped; the old PNGs are left, unused)."""
+voxel wide, 1.5 for UDFs, and occupancy specks dropped; 3: normals from a blurred copy of the
+bake, :data:`~inret_engine.render.image.NORMAL_SMOOTHING`; the old PNGs are left, unused)."""
 
 
 def thumbnail_path(store, record: InrRecord, size: int = 128) -> Path:

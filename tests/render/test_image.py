@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from inret_engine.functions import ImplicitFunction
-from inret_engine.render.bake import bake, near_surface
+from inret_engine.render import image
+from inret_engine.render.bake import BakedField, bake, gaussian_blur, near_surface
 from inret_engine.render.camera import Camera
 from inret_engine.render.image import Plane, prepare, render_frame, render_inr, render_thumbnail, surface_normals
 from inret_engine.render.shading import DEFAULT_STYLE, Style, depth_to_gray
@@ -82,6 +83,40 @@ def test_sphere_normals_are_radial():
         assert (n * radial).sum(-1).min() > 0.999
     n = surface_normals(shell, ImplicitFunction.UDF, p, d, voxel=0.002)  # taken just before the hit
     assert (n * radial).sum(-1).min() > 0.995
+
+
+def test_gaussian_blur_keeps_a_linear_field_and_damps_grain():
+    g = torch.Generator().manual_seed(0)
+    x = torch.linspace(-1, 1, 33)[:, None, None].expand(33, 33, 33)
+    noise = 0.01 * torch.randn(33, 33, 33, generator=g)
+    blurred = gaussian_blur(x + noise, 1.0)
+    inner = (slice(4, -4),) * 3
+    assert torch.allclose(gaussian_blur(x.contiguous(), 1.0)[inner], x[inner], atol=1e-5)
+    assert (blurred - x)[inner].std() < noise[inner].std() / 3
+
+
+def _grainy_sphere(resolution: int = 65, amplitude_voxels: float = 0.3) -> BakedField:
+    """A sphere's SDF lattice with noise at the lattice's own scale, as fitted hash grids have."""
+    exact = bake(sdf, "sdf", resolution=resolution, dense=True)
+    g = torch.Generator().manual_seed(1)
+    grain = amplitude_voxels * exact.voxel * torch.randn(exact.values.shape, generator=g)
+    return BakedField(exact.values + grain, "sdf")
+
+
+def test_renders_shade_a_blurred_copy_of_the_bake_and_trace_the_bake_as_it_is(monkeypatch):
+    grainy = _grainy_sphere()
+    smooth = render_frame(grainy, camera=FRONT, width=96, height=96)
+    monkeypatch.setitem(image.NORMAL_SMOOTHING, ImplicitFunction.SDF, 0.05)  # next to no blur
+    raw = render_frame(grainy, camera=FRONT, width=96, height=96)
+    assert (smooth.hit_mask == raw.hit_mask).all() and np.array_equal(smooth.depth, raw.depth)  # same surface
+
+    def roughness(frame) -> float:
+        """Mean brightness change between neighbouring lit pixels."""
+        gray = frame.rgb.astype(float).mean(-1)
+        both = frame.hit_mask[1:, :] & frame.hit_mask[:-1, :]
+        return float(np.abs(np.diff(gray, axis=0))[both].mean())
+
+    assert roughness(smooth) < 0.6 * roughness(raw)
 
 
 @pytest.mark.parametrize("baked", [True, False])
