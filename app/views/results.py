@@ -29,6 +29,9 @@ COLORS = {"query": "#d9a441", "match": "#6cc788", "miss": "#d98579", "score": "#
 SIMILARITY_LEGEND = "<span style='color:#7d8796'>% = similarity (cosine of the embeddings)</span>"
 """The short legend beside the results header; its tooltip is :data:`~app.messages.SIMILARITY_HELP`."""
 
+HINT_HEIGHT = 52
+"""The results strip's height while it only shows :data:`HOW_TO_QUERY` (a card strip's worth of
+empty space went to the gallery and the side panels instead: a taller map)."""
 HOW_TO_QUERY = ("Double-click a shape in the gallery or on the map, or drop an .inr, mesh or point-cloud file "
                 "on the window, to find similar shapes.")
 
@@ -150,7 +153,9 @@ class ResultsView(QWidget):
         self.list.setItemDelegate(self.delegate)
         cell = self.delegate.sizeHint(None, QModelIndex()) + QSize(4, 4)
         self.list.setGridSize(cell)
-        self.list.setFixedHeight(cell.height() + self.list.horizontalScrollBar().sizeHint().height() + 6)
+        self.strip_height = cell.height() + self.list.horizontalScrollBar().sizeHint().height() + 6
+        """The strip's height with cards in it; before any query it is :data:`HINT_HEIGHT`, the rest goes above."""
+        self.list.setFixedHeight(self.strip_height)
         self.list.setModel(self.model)
         self.list.activated.connect(lambda index: self._emit(self.activated, index))
         self.list.clicked.connect(lambda index: self._emit(self.selected, index))
@@ -211,6 +216,7 @@ class ResultsView(QWidget):
         text = text or (HOW_TO_QUERY if self.model.rowCount() == 0 else "")
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+        self.list.setFixedHeight(HINT_HEIGHT if text == HOW_TO_QUERY else self.strip_height)
         self._place_notice()
         if text and self.model.subject is not None and self.model.outcome is None:  # a query that cannot run
             self.header.setText(f"Results <span style='color:#7d8796'>— {self.model.subject.name}</span>")

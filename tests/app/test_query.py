@@ -340,8 +340,17 @@ def test_save_screenshot_writes_a_png(qtbot, window, tmp_path):
     assert (tmp_path / "shot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_before_any_query_the_results_strip_says_how_to_query(window):
-    assert not window.results.notice.isHidden() and "Double-click" in window.results.notice.text()
+def test_before_any_query_the_results_strip_says_how_to_query_in_one_short_line(qtbot, window):
+    from app.views.results import HINT_HEIGHT
+
+    results = window.results
+    assert not results.notice.isHidden() and "Double-click" in results.notice.text()
+    assert results.list.height() == HINT_HEIGHT < results.strip_height  # the rest of the window goes above
+    with qtbot.waitSignal(window.controller.results_ready, timeout=WAIT_MS):
+        double_click_row(qtbot, window.gallery.list, 0)
+    assert results.list.height() == results.strip_height and results.notice.isHidden()
+    cell = results.list.visualRect(results.model.index(0, 0))
+    assert cell.height() > 0 and cell.bottom() <= results.list.viewport().height()  # whole cards
 
 
 def test_the_query_menu_turns_z_up_on_and_off(qtbot, bare_store):
