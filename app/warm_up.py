@@ -11,8 +11,10 @@ with ``python -m app.stall_probe --trace-stalls``):
   set off a full scan: a 172 ms freeze while "preparing" the drop, and 1.3 s more wait.
 
 So start-up runs with the collector off (:func:`hold_collector`; it makes modules, not
-garbage, and the imports get 0.3 s quicker); once the window is up and the store open,
-:func:`warm_up` imports :data:`LATE_MODULES` in a worker, still with the collector off,
+garbage, and the imports get 0.3 s quicker); once the window is up, the store open and the
+window quiet (what it shows has arrived: the imports took the CPU from that, 2.7 -> 3.9 s to
+a settled window with another process busy on the second core), :func:`warm_up` imports
+:data:`LATE_MODULES` in a worker, still with the collector off,
 then :func:`settle_heap` moves everything alive into the permanent generation that no
 scan walks (``gc.freeze``) and turns the collector back on. A later full scan walks only
 what the session made since.
@@ -25,7 +27,10 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QTimer
 
 from inret_engine.progress import Progress
 
@@ -61,16 +66,24 @@ _started: list[GeneratorWorker] = []
 """Workers :func:`warm_up` started: a running worker's Python object must outlive the call."""
 
 
-def warm_up(runner: JobRunner) -> GeneratorWorker:
-    """Import :data:`LATE_MODULES` in a worker, then settle the heap (the collector stays held till then).
+def warm_up(runner: JobRunner, *, when: Callable[[], bool] = lambda: True, poll_ms: int = 200,
+            patience_s: float = 20.0) -> None:
+    """Once ``when()`` holds (polled every ``poll_ms``; at the latest after ``patience_s``), import
+    :data:`LATE_MODULES` in a worker, then settle the heap (the collector stays held till then).
 
-    The worker starts at once in the runner's pool, without a line in the job bar, and does
-    not wait for user jobs: what it imports is what their first fit or 3D view would
-    otherwise import, on their own time (a drop meanwhile waits on the same import lock
-    instead of importing twice).
+    The worker runs in the runner's pool, without a line in the job bar, and does not wait for
+    user jobs: what it imports is what their first fit or 3D view would otherwise import, on
+    their own time (a drop meanwhile waits on the same import lock instead of importing twice).
     """
-    worker = GeneratorWorker(import_late_modules)
-    worker.signals.finished.connect(settle_heap)
-    _started.append(worker)
-    runner.pool.start(worker)
-    return worker
+    deadline = time.monotonic() + patience_s
+
+    def poll() -> None:
+        if when() or time.monotonic() > deadline:
+            worker = GeneratorWorker(import_late_modules)
+            worker.signals.finished.connect(settle_heap)
+            _started.append(worker)
+            runner.pool.start(worker)
+        else:
+            QTimer.singleShot(poll_ms, poll)
+
+    poll()

@@ -5,9 +5,11 @@
 
 Starts the command, polls the X server (``xwininfo -root -tree``, every 20 ms) for a mapped
 window named "INRet Browser" and records when it appears (``visible_s``: the window is on
-screen and its event loop runs, since Qt maps it from there). When the command exits by
-itself (``main.py --screenshot PNG`` exits once the store is open, the map computed and
-the window idle), ``exit_s`` is when: an upper bound on the time to a settled window.
+screen and its event loop runs, since Qt maps it from there). ``main.py --screenshot PNG``
+saves PNG once the store is open, the map computed and the window idle (no job, no render,
+no thumbnail pending for three 100 ms polls in a row): ``settled_s`` is when PNG appears,
+an upper bound on the time to a settled window by those 300 ms. The command then exits
+(after the background imports of start-up end): ``exit_s``.
 Otherwise the command is stopped ``--linger`` seconds after the window appeared. The load
 average of the machine at the start of each run is recorded with it.
 """
@@ -31,7 +33,19 @@ def window_mapped() -> bool:
     return any(TITLE in line and "x" in line for line in out.splitlines())
 
 
+def screenshot_path(command: list[str]) -> Path | None:
+    """The PNG a ``--screenshot PNG`` in ``command`` names, if any."""
+    for k, arg in enumerate(command[:-1]):
+        if arg == "--screenshot":
+            return Path(command[k + 1])
+    return None
+
+
 def one_run(command: list[str], timeout_s: float, linger_s: float) -> dict:
+    shot = screenshot_path(command)
+    if shot is not None:
+        shot.unlink(missing_ok=True)
+    settled = None
     gone = time.perf_counter()
     while window_mapped() and time.perf_counter() - gone < 30:  # the last run's window must be gone first
         time.sleep(0.1)
@@ -42,6 +56,8 @@ def one_run(command: list[str], timeout_s: float, linger_s: float) -> dict:
     while time.perf_counter() - start < timeout_s:
         if visible is None and window_mapped():
             visible = time.perf_counter() - start
+        if settled is None and shot is not None and shot.is_file():
+            settled = time.perf_counter() - start
         if proc.poll() is not None:
             break
         if visible is not None and linger_s >= 0 and time.perf_counter() - start > visible + linger_s:
@@ -53,6 +69,7 @@ def one_run(command: list[str], timeout_s: float, linger_s: float) -> dict:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
     return {"visible_s": None if visible is None else round(visible, 2),
+            "settled_s": None if settled is None else round(settled, 2),
             "exit_s": round(end, 2) if exited else None, "returncode": proc.returncode if exited else None,
             "load_average_1min": round(load, 2)}
 

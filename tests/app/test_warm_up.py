@@ -46,7 +46,7 @@ def test_the_window_shows_before_the_3d_toolkit_loads_and_the_3d_tab_starts_it()
     assert seen["plotter"] and seen["after"]
 
 
-def test_warm_up_imports_the_late_modules_then_freezes_the_heap_and_turns_the_collector_on(qtbot):
+def test_warm_up_waits_for_a_quiet_window_imports_the_late_modules_then_settles_the_heap(qtbot):
     from app.warm_up import LATE_MODULES, hold_collector, warm_up
     from app.workers import JobRunner
 
@@ -54,10 +54,12 @@ def test_warm_up_imports_the_late_modules_then_freezes_the_heap_and_turns_the_co
     frozen_before = gc.get_freeze_count()
     hold_collector()
     try:
-        assert not gc.isenabled()
-        worker = warm_up(JobRunner())
-        qtbot.waitUntil(lambda: worker.done, timeout=120_000)
-        qtbot.waitUntil(gc.isenabled, timeout=5000)  # settled when the worker finished
+        quiet = [False]
+        warm_up(JobRunner(), when=lambda: quiet[0], poll_ms=10)
+        qtbot.wait(150)
+        assert not gc.isenabled()  # not started while the window is busy: the collector is still held
+        quiet[0] = True
+        qtbot.waitUntil(gc.isenabled, timeout=120_000)  # settled when the worker finished
         assert all(name in sys.modules for name in LATE_MODULES)
         assert gc.get_freeze_count() > frozen_before
     finally:
