@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.screenshot:
                 app.quit()
         finally:
-            warm_up(window.runner, when=lambda: window_is_quiet(window))
+            warm_up(window)
 
     QTimer.singleShot(0, start)
     return app.exec()
@@ -228,12 +228,6 @@ def _select_when_open(window, key: str, *, after_query: bool) -> None:
         window.select_id(record.id)
 
 
-def window_is_quiet(window) -> bool:
-    """No job runs, no panel renders, no thumbnail is pending: what a user sees is all there."""
-    loaders = (window.gallery.loader, window.results.loader)
-    return not window.runner.busy() and not window.side.busy() and all(loader.is_idle() for loader in loaders)
-
-
 def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT_TIMEOUT_S, *,
                           wait_for_query: bool = False) -> None:
     """Grab the window once the visible thumbnails (and the query's results) have arrived, then ``done()``.
@@ -251,7 +245,7 @@ def _screenshot_when_idle(window, path: str, done, timeout_s: float = SCREENSHOT
     def quiet() -> bool:
         answered = not wait_for_query or controller.outcome is not None or bool(controller.encoders is not None
                                                                                and not controller.encoders)
-        return answered and window_is_quiet(window)
+        return answered and window.is_quiet()
 
     def poll() -> None:
         # a few quiet polls in a row: the first paint has asked for the visible rows and all arrived

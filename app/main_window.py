@@ -314,6 +314,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Querying with {usable[0].name}; one file at a time ({others} left out)",
                                          8000)
 
+    def is_quiet(self) -> bool:
+        """No job runs, no panel renders, no thumbnail is pending: what the window shows has all arrived."""
+        loaders = (self.gallery.loader, self.results.loader)
+        return not self.runner.busy() and not self.side.busy() and all(loader.is_idle() for loader in loaders)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.runner.cancel_all()
         self.side.shutdown()

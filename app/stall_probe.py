@@ -153,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from .launch import window_is_quiet
     from .warm_up import hold_collector, warm_up
 
     hold_collector()  # as app.launch starts the browser
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     stall.start()
     start = time.perf_counter()
     window.open_store(Path(args.store))
-    warm_up(window.runner, when=lambda: window_is_quiet(window))  # as app.launch
+    warm_up(window)  # as app.launch
     if not _run_until(lambda: window.controller.ready, 600):
         print("the encoders never became ready (is an encoder installed?)", file=sys.stderr)
         return 1

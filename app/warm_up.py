@@ -28,13 +28,17 @@ from __future__ import annotations
 import gc
 import importlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
 from inret_engine.progress import Progress
 
-from .workers import GeneratorWorker, JobRunner
+from .workers import GeneratorWorker
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 LATE_MODULES = ("pyvistaqt", "torch._dynamo")
 """Imported in the background after start-up: the 3D view's VTK widget (0.9 s), and what torch's
@@ -66,23 +70,27 @@ _started: list[GeneratorWorker] = []
 """Workers :func:`warm_up` started: a running worker's Python object must outlive the call."""
 
 
-def warm_up(runner: JobRunner, *, when: Callable[[], bool] = lambda: True, poll_ms: int = 200,
-            patience_s: float = 20.0) -> None:
-    """Once ``when()`` holds (polled every ``poll_ms``; at the latest after ``patience_s``), import
-    :data:`LATE_MODULES` in a worker, then settle the heap (the collector stays held till then).
+def warm_up(window: MainWindow, *, poll_ms: int = 200, patience_s: float = 20.0) -> None:
+    """Once the window is quiet (:meth:`~app.main_window.MainWindow.is_quiet`, polled every
+    ``poll_ms``; at the latest after ``patience_s``), import :data:`LATE_MODULES` in a worker,
+    then settle the heap (the collector stays held till then). Nothing starts once the window
+    is closed.
 
-    The worker runs in the runner's pool, without a line in the job bar, and does not wait for
-    user jobs: what it imports is what their first fit or 3D view would otherwise import, on
-    their own time (a drop meanwhile waits on the same import lock instead of importing twice).
+    The worker runs in the window's job pool, without a line in the job bar, and does not wait
+    for user jobs: what it imports is what their first fit or 3D view would otherwise import,
+    on their own time (a drop meanwhile waits on the same import lock instead of importing
+    twice). Closing the window waits for it, as for every job of that pool.
     """
     deadline = time.monotonic() + patience_s
 
     def poll() -> None:
-        if when() or time.monotonic() > deadline:
+        if not window.isVisible():
+            settle_heap()  # closed before it was quiet: nothing to warm up for
+        elif window.is_quiet() or time.monotonic() > deadline:
             worker = GeneratorWorker(import_late_modules)
             worker.signals.finished.connect(settle_heap)
             _started.append(worker)
-            runner.pool.start(worker)
+            window.runner.pool.start(worker)
         else:
             QTimer.singleShot(poll_ms, poll)
 

@@ -48,7 +48,7 @@ def main() -> int:
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.launch import _open_demo, default_demo_store, set_torch_threads, window_is_quiet
+    from app.launch import _open_demo, default_demo_store, set_torch_threads
     from app.main_window import MainWindow
     from app.stall_probe import StallClock
     from inret_engine.demo import DemoPlan
@@ -83,7 +83,7 @@ def main() -> int:
         set_torch_threads()
         stall.phase = "background build"
         _open_demo(window, root, loaded, extras=True, plan=DemoPlan.default(isolated=not args.in_process))
-        warm_up(window.runner, when=lambda: window_is_quiet(window))  # as app.launch
+        warm_up(window)  # as app.launch
         browsable()
 
     def browsable() -> None:

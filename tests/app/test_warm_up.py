@@ -46,16 +46,20 @@ def test_the_window_shows_before_the_3d_toolkit_loads_and_the_3d_tab_starts_it()
     assert seen["plotter"] and seen["after"]
 
 
-def test_warm_up_waits_for_a_quiet_window_imports_the_late_modules_then_settles_the_heap(qtbot):
+def test_warm_up_waits_for_a_quiet_window_imports_the_late_modules_then_settles_the_heap(qtbot, monkeypatch):
+    from app.main_window import MainWindow
     from app.warm_up import LATE_MODULES, hold_collector, warm_up
-    from app.workers import JobRunner
 
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    quiet = [False]
+    monkeypatch.setattr(window, "is_quiet", lambda: quiet[0])
     was_enabled = gc.isenabled()
     frozen_before = gc.get_freeze_count()
     hold_collector()
     try:
-        quiet = [False]
-        warm_up(JobRunner(), when=lambda: quiet[0], poll_ms=10)
+        warm_up(window, poll_ms=10)
         qtbot.wait(150)
         assert not gc.isenabled()  # not started while the window is busy: the collector is still held
         quiet[0] = True
@@ -64,6 +68,27 @@ def test_warm_up_waits_for_a_quiet_window_imports_the_late_modules_then_settles_
         assert gc.get_freeze_count() > frozen_before
     finally:
         gc.unfreeze()  # the test session's objects go back to the collector
+        if not was_enabled:
+            gc.disable()
+
+
+def test_a_window_closed_before_it_was_quiet_warms_nothing_up_but_turns_the_collector_on(qtbot, monkeypatch):
+    from app.main_window import MainWindow
+    from app.warm_up import _started, hold_collector, warm_up
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    monkeypatch.setattr(window, "is_quiet", lambda: False)
+    was_enabled, started = gc.isenabled(), len(_started)
+    hold_collector()
+    try:
+        warm_up(window, poll_ms=10)
+        window.close()
+        qtbot.waitUntil(gc.isenabled, timeout=5000)
+        assert len(_started) == started
+    finally:
+        gc.unfreeze()
         if not was_enabled:
             gc.disable()
 
