@@ -34,7 +34,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from inret_engine.errors import is_user_error
 
@@ -60,12 +60,14 @@ def error_text(exc: BaseException | str) -> str:
 def render_pool(parent: QObject) -> QThreadPool:
     """A one-thread pool for renders nobody waits on (thumbnails, cutaways, meshes).
 
-    Its thread runs at idle priority (``SCHED_IDLE`` on Linux), so on a 2-core machine a
-    burst of renders never takes the CPU from the GUI thread or from a query.
+    Its thread keeps the normal priority. At idle priority (``SCHED_IDLE``, as it once ran) a
+    render holding the GIL got no CPU while two other processes kept both cores busy (the
+    first-start build's fit and any other program), and the GUI thread, waiting for that GIL,
+    froze for up to 1.8 s. Renders give way to user work through :data:`FOREGROUND` and to
+    each other through :data:`RENDERS` instead.
     """
     pool = QThreadPool(parent)
     pool.setMaxThreadCount(1)
-    pool.setThreadPriority(QThread.Priority.IdlePriority)
     return pool
 
 
