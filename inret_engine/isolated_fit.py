@@ -24,6 +24,7 @@ from .fields import FieldConfig
 from .fit import FitProgress
 from .functions import ImplicitFunction
 from .helper_process import HelperProcess
+from .progress import run_to_end
 from .store import Store
 
 POLL_S = 0.1
@@ -46,13 +47,7 @@ def _fit_in_child(j: int, config: FieldConfig, function: ImplicitFunction, gts: 
     """In the helper: fit one batch, put ``(j, FitProgress)`` on the queue as it goes, return the batch."""
     from .build import fit_batch
 
-    job = fit_batch(config, function, gts, keys, options)
-    while True:
-        try:
-            record = next(job)
-        except StopIteration as stop:
-            return stop.value
-        _progress.put((j, record))
+    return run_to_end(fit_batch(config, function, gts, keys, options), lambda record: _progress.put((j, record)))
 
 
 class _Fitter:
@@ -99,17 +94,18 @@ def child_fitter(store: Store, jobs: list, options: Any) -> Iterator[tuple[int, 
 
 
 def _reported(progress: Any, j: int, *, timeout: float | None) -> Iterator[tuple[int, FitProgress]]:
-    """Batch ``j``'s records on the queue: one, waiting up to ``timeout``, or (``None``) all there now.
+    """Batch ``j``'s records on the queue: the next one, waiting up to ``timeout``, or with
+    ``timeout=None`` every one there now.
 
     A record of an earlier batch (its process's queue writer can lag behind the batch's
     result) is dropped.
     """
     while True:
         try:
-            item = progress.get(timeout=timeout) if timeout is not None else progress.get_nowait()
+            item = progress.get_nowait() if timeout is None else progress.get(timeout=timeout)
         except queue_module.Empty:
             return
         if item[0] == j:
             yield item
-        if timeout is not None:
+        if timeout is not None:  # one record per poll: the caller looks at its future in between
             return

@@ -81,6 +81,7 @@ class BakedField:
         # grid_sample reads (x, y, z) as (W, H, D): store the lattice as (z, y, x).
         self._grid = self.values.permute(2, 1, 0).contiguous()[None, None]
         self._skip_grid = None if skip is None else skip.float().permute(2, 1, 0).contiguous()[None, None]
+        self._smoothed: dict[float, BakedField] = {}
 
     @property
     def resolution(self) -> int:
@@ -98,11 +99,10 @@ class BakedField:
     def smoothed(self, sigma: float) -> "BakedField":
         """This lattice blurred by a Gaussian ``sigma`` voxels wide (cached per ``sigma``): what
         renders take normals from (:data:`~inret_engine.render.image.NORMAL_SMOOTHING`)."""
-        cache = self.__dict__.setdefault("_smoothed", {})
-        if sigma not in cache:
-            cache[sigma] = BakedField(gaussian_blur(self.values, sigma), self.function, bounds=self.bounds,
-                                      skip=self.skip)
-        return cache[sigma]
+        if sigma not in self._smoothed:
+            self._smoothed[sigma] = BakedField(gaussian_blur(self.values, sigma), self.function, bounds=self.bounds,
+                                               skip=self.skip)
+        return self._smoothed[sigma]
 
     def to(self, device: torch.device | str) -> "BakedField":
         skip = None if self.skip is None else self.skip.to(device)
